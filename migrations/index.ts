@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './0001_initial.js';
+
+/**
+ * Every migration, imported statically so that esbuild bundles them into the Lambda that
+ * applies them. Names sort in the order they run; never rename or edit one that has shipped.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001_initial': initial,
+};
