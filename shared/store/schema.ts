@@ -1,0 +1,51 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely's view of the tables that `migrations/` creates. */
+export interface Schema {
+  chatkit_threads: ThreadsTable;
+  chatkit_thread_items: ThreadItemsTable;
+  chatkit_attachments: AttachmentsTable;
+  chatkit_item_feedback: ItemFeedbackTable;
+}
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamp the database fills in when an insert leaves it out. */
+type DefaultedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface ThreadsTable {
+  id: string;
+  user_id: string;
+  /** The whole Thread as the protocol defines it, minus `items`. */
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+  /** Last activity: bumped by every item added. Orders a user's threads. */
+  updated_at: DefaultedTimestamp;
+}
+
+export interface ThreadItemsTable {
+  id: string;
+  thread_id: string;
+  /** Insertion order: the stable key items are ordered and paged by. */
+  seq: Generated<string>;
+  type: string;
+  /** Plain-text projection of the item's content (null when it has none). */
+  content_text: string | null;
+  data: Json<Record<string, unknown>>;
+  created_at: Timestamp;
+}
+
+export interface AttachmentsTable {
+  id: string;
+  user_id: string;
+  data: Json<Record<string, unknown>>;
+  created_at: DefaultedTimestamp;
+}
+
+export interface ItemFeedbackTable {
+  thread_id: string;
+  item_id: string;
+  user_id: string;
+  kind: 'positive' | 'negative';
+  created_at: Generated<Date>;
+}

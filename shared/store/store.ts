@@ -1,0 +1,41 @@
+import type { Attachment, FeedbackKind, Page, PageRequest, StoredThread, ThreadItem, ThreadMetadata } from '../protocol/index.js';
+
+/** Who is asking. Every store call is scoped to this user. */
+export interface RequestContext {
+  userId: string;
+}
+
+export interface ItemPageRequest extends PageRequest {
+  /** Hidden context items are for the model; clients never see them. Default false. */
+  includeHidden?: boolean;
+}
+
+/**
+ * Where threads, items, attachments and feedback live. A missing record and another user's
+ * record are the same thing to the caller: a NotFoundError. Items round-trip exactly.
+ */
+export interface Store {
+  loadThread(threadId: string, ctx: RequestContext): Promise<StoredThread>;
+  /** Insert or update; updating another user's thread is "not found". */
+  saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void>;
+  /** The user's threads by latest activity (`desc`: newest first). */
+  loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>>;
+  deleteThread(threadId: string, ctx: RequestContext): Promise<void>;
+
+  /** Items in insertion order (`asc`) or newest first (`desc`). */
+  loadThreadItems(threadId: string, page: ItemPageRequest, ctx: RequestContext): Promise<Page<ThreadItem>>;
+  /** Appends a new item and marks the thread active now. */
+  addThreadItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void>;
+  /** Insert or replace an item, keeping its place in the thread. */
+  saveItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void>;
+  loadItem(threadId: string, itemId: string, ctx: RequestContext): Promise<ThreadItem>;
+  deleteThreadItem(threadId: string, itemId: string, ctx: RequestContext): Promise<void>;
+  /** Removes every item that came after `itemId`; returns the removed ids in order. */
+  deleteItemsAfter(threadId: string, itemId: string, ctx: RequestContext): Promise<string[]>;
+
+  saveFeedback(threadId: string, itemIds: string[], kind: FeedbackKind, ctx: RequestContext): Promise<void>;
+
+  saveAttachment(attachment: Attachment, ctx: RequestContext): Promise<void>;
+  loadAttachment(attachmentId: string, ctx: RequestContext): Promise<Attachment>;
+  deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<void>;
+}

@@ -1,0 +1,349 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../shared/db/connect.js';
+import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors.js';
+import type { ThreadItem } from '../../shared/protocol/index.js';
+import { MAX_PAGE_SIZE } from '../../shared/store/pagination.js';
+import { PostgresStore } from '../../shared/store/postgres-store.js';
+import type { RequestContext } from '../../shared/store/store.js';
+import { storeBackends } from '../support/backends.js';
+import { fileAttachment, itemOfEveryType, thread, uid, userMessage } from '../support/fixtures.js';
+
+// One suite, run unchanged against every backend the product supports.
+describe.each(storeBackends())('PostgresStore on $name', (backend) => {
+  let database: Database;
+  let store: PostgresStore;
+  let roundTrips = 0;
+
+  beforeAll(async () => {
+    database = await backend.open({ onQuery: () => void roundTrips++ });
+    store = new PostgresStore(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const user = (): RequestContext => ({ userId: uid('user') });
+  const threadOf = async (ctx: RequestContext) => {
+    const t = thread();
+    await store.saveThread(t, ctx);
+    return t;
+  };
+  const count = async (table: string, where: ReturnType<typeof sql>) => {
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(table)} WHERE ${where}`.execute(database.db);
+    return rows[0]!.n;
+  };
+
+  describe('threads', () => {
+    it('saves, loads and updates a thread (upsert) without changing its identity', async () => {
+      const ctx = user();
+      const t = thread({ title: 'First', metadata: { source: 'test', nested: { a: [1] } }, allowed_image_domains: ['example.com'] });
+      await store.saveThread(t, ctx);
+      const loaded = await store.loadThread(t.id, ctx);
+      expect(loaded).toMatchObject(t);
+      expect(Date.parse(loaded.updated_at)).not.toBeNaN();
+
+      await store.saveThread({ ...t, title: 'Renamed', status: { type: 'locked', reason: 'done' } }, ctx);
+      expect(await store.loadThread(t.id, ctx)).toMatchObject({ id: t.id, title: 'Renamed', status: { type: 'locked', reason: 'done' } });
+      expect(await count('chatkit_threads', sql`id = ${t.id}`)).toBe(1);
+    });
+
+    it('reports unknown thread ids as not found', async () => {
+      const ctx = user();
+      await expect(store.loadThread('thr_missing', ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.deleteThread('thr_missing', ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.loadThreadItems('thr_missing', {}, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.addThreadItem('thr_missing', userMessage('thr_missing', 'x'), ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.saveItem('thr_missing', userMessage('thr_missing', 'x'), ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.saveFeedback('thr_missing', ['msg_x'], 'positive', ctx)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('pages a user\'s threads newest activity first and oldest first, across pages with tied timestamps', async () => {
+      const ctx = user();
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await threadOf(ctx)).id);
+      // Every thread shares one timestamp: only the id tie-break keeps pages apart.
+      await sql`UPDATE chatkit_threads SET updated_at = '2026-01-01T00:00:00Z' WHERE user_id = ${ctx.userId}`.execute(database.db);
+
+      const collect = async (order: 'asc' | 'desc') => {
+        const seen: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.loadThreads({ limit: 3, order, after }, ctx);
+          seen.push(...page.data.map((t) => t.id));
+          after = page.after;
+          pages++;
+          expect(page.has_more).toBe(after !== undefined);
+        } while (after);
+        return { seen, pages };
+      };
+      const desc = await collect('desc');
+      const asc = await collect('asc');
+      expect(desc.pages).toBe(3);
+      expect(new Set(desc.seen).size).toBe(7);
+      expect([...desc.seen].sort()).toEqual([...ids].sort());
+      expect(asc.seen).toEqual([...desc.seen].reverse());
+    });
+
+    it('orders threads by latest activity: adding an item moves a thread first', async () => {
+      const ctx = user();
+      const older = await threadOf(ctx);
+      const newer = await threadOf(ctx);
+      await sql`UPDATE chatkit_threads SET updated_at = now() - interval '1 hour' WHERE id = ${older.id}`.execute(database.db);
+      expect((await store.loadThreads({}, ctx)).data.map((t) => t.id)).toEqual([newer.id, older.id]);
+      await store.addThreadItem(older.id, userMessage(older.id, 'bump'), ctx);
+      expect((await store.loadThreads({}, ctx)).data.map((t) => t.id)).toEqual([older.id, newer.id]);
+    });
+
+    it('deletes a thread with its items, feedback and the attachments its messages carried', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const kept = fileAttachment();
+      const carried = fileAttachment({ thread_id: t.id });
+      await store.saveAttachment(kept, ctx);
+      await store.saveAttachment(carried, ctx);
+      const message = { ...userMessage(t.id, 'with file'), attachments: [carried] } as ThreadItem;
+      await store.addThreadItem(t.id, message, ctx);
+      await store.saveFeedback(t.id, [message.id], 'positive', ctx);
+
+      await store.deleteThread(t.id, ctx);
+      await expect(store.loadThread(t.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBe(0);
+      expect(await count('chatkit_item_feedback', sql`thread_id = ${t.id}`)).toBe(0);
+      await expect(store.loadAttachment(carried.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.loadAttachment(kept.id, ctx)).toEqual(kept);
+    });
+  });
+
+  describe('items', () => {
+    it('round-trips every item type deep-equal, and hides hidden context unless asked', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const items = itemOfEveryType(t.id);
+      for (const item of items) await store.addThreadItem(t.id, item, ctx);
+
+      const all = await store.loadThreadItems(t.id, { order: 'asc', includeHidden: true }, ctx);
+      expect(all.data).toEqual(items);
+      for (const item of items) expect(await store.loadItem(t.id, item.id, ctx)).toEqual(item);
+
+      const visible = await store.loadThreadItems(t.id, { order: 'asc' }, ctx);
+      expect(visible.data.map((i) => i.type)).not.toContain('hidden_context_item');
+      expect(visible.data.map((i) => i.type)).not.toContain('sdk_hidden_context');
+      expect(visible.data).toHaveLength(items.length - 2);
+    });
+
+    it('keeps a plain-text projection of each item for the REST messages route', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const [user1, assistant, toolCall] = itemOfEveryType(t.id);
+      for (const item of [user1!, assistant!, toolCall!]) await store.addThreadItem(t.id, item, ctx);
+      const { rows } = await sql<{ id: string; content_text: string | null }>`
+        SELECT id, content_text FROM chatkit_thread_items WHERE thread_id = ${t.id} ORDER BY seq`.execute(database.db);
+      expect(rows.map((r) => r.content_text)).toEqual([
+        'Ünïcödé ✓ — 日本語 — emoji 🧪🐘 — "quotes" \\ backslash \n newline@Ada',
+        'See [1] and [2].Second part',
+        null,
+      ]);
+    });
+
+    it('pages items asc and desc across 3+ pages when every item shares one timestamp', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const sameInstant = '2026-03-04T05:06:07.000Z';
+      const items = Array.from({ length: 10 }, (_, i) => userMessage(t.id, `m${i}`, sameInstant));
+      for (const item of items) await store.addThreadItem(t.id, item, ctx);
+
+      for (const order of ['asc', 'desc'] as const) {
+        const seen: string[] = [];
+        let after: string | undefined;
+        let pages = 0;
+        do {
+          const page = await store.loadThreadItems(t.id, { limit: 4, order, after }, ctx);
+          seen.push(...page.data.map((i) => i.id));
+          after = page.after;
+          pages++;
+        } while (after);
+        expect(pages).toBe(3);
+        const expected = items.map((i) => i.id);
+        expect(seen).toEqual(order === 'asc' ? expected : expected.reverse());
+      }
+    });
+
+    it('refuses nonsense page requests and clamps large ones', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      for (const limit of [0, -1, 1.5, Number.NaN, '10' as unknown as number]) {
+        await expect(store.loadThreadItems(t.id, { limit }, ctx)).rejects.toMatchObject({ code: 'invalid_limit', status: 400 });
+        await expect(store.loadThreads({ limit }, ctx)).rejects.toMatchObject({ code: 'invalid_limit' });
+      }
+      await expect(store.loadThreadItems(t.id, { order: 'sideways' as 'asc' }, ctx)).rejects.toBeInstanceOf(BadRequestError);
+      await expect(store.loadThreadItems(t.id, { after: 'msg_unknown' }, ctx)).rejects.toMatchObject({ code: 'invalid_cursor' });
+      await expect(store.loadThreads({ after: 'thr_unknown' }, ctx)).rejects.toMatchObject({ code: 'invalid_cursor' });
+
+      for (let i = 0; i < MAX_PAGE_SIZE + 5; i++) await store.addThreadItem(t.id, userMessage(t.id, `n${i}`), ctx);
+      const page = await store.loadThreadItems(t.id, { limit: 10_000 }, ctx);
+      expect(page.data).toHaveLength(MAX_PAGE_SIZE);
+      expect(page.has_more).toBe(true);
+    });
+
+    it('upserts an item in place and refuses a duplicate add', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const [first, second] = [userMessage(t.id, 'one'), userMessage(t.id, 'two')];
+      await store.addThreadItem(t.id, first, ctx);
+      await store.addThreadItem(t.id, second, ctx);
+      const edited = { ...first, content: [{ type: 'input_text', text: 'one, edited' }] } as ThreadItem;
+      await store.saveItem(t.id, edited, ctx);
+      expect((await store.loadThreadItems(t.id, { order: 'asc' }, ctx)).data).toEqual([edited, second]);
+      await expect(store.addThreadItem(t.id, second, ctx)).rejects.toBeInstanceOf(ConflictError);
+      const fresh = userMessage(t.id, 'three');
+      await store.saveItem(t.id, fresh, ctx);
+      expect((await store.loadThreadItems(t.id, { order: 'asc' }, ctx)).data.at(-1)).toEqual(fresh);
+    });
+
+    it('deletes one item, and every item after a given one', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const items = Array.from({ length: 5 }, (_, i) => userMessage(t.id, `m${i}`));
+      for (const item of items) await store.addThreadItem(t.id, item, ctx);
+      await store.deleteThreadItem(t.id, items[4]!.id, ctx);
+      await expect(store.deleteThreadItem(t.id, items[4]!.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.deleteItemsAfter(t.id, items[1]!.id, ctx)).toEqual([items[2]!.id, items[3]!.id]);
+      expect((await store.loadThreadItems(t.id, { order: 'asc' }, ctx)).data.map((i) => i.id)).toEqual([items[0]!.id, items[1]!.id]);
+      expect(await store.deleteItemsAfter(t.id, items[1]!.id, ctx)).toEqual([]);
+      await expect(store.deleteItemsAfter(t.id, 'msg_unknown', ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.loadItem(t.id, items[3]!.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('loses none of 50 concurrent adds to one thread, in one stable order', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const items = Array.from({ length: 50 }, (_, i) => userMessage(t.id, `c${i}`));
+      await Promise.all(items.map((item) => store.addThreadItem(t.id, item, ctx)));
+      const first = (await store.loadThreadItems(t.id, { order: 'asc', limit: 100 }, ctx)).data.map((i) => i.id);
+      const again = (await store.loadThreadItems(t.id, { order: 'asc', limit: 100 }, ctx)).data.map((i) => i.id);
+      const desc = (await store.loadThreadItems(t.id, { order: 'desc', limit: 100 }, ctx)).data.map((i) => i.id);
+      expect(first).toHaveLength(50);
+      expect(new Set(first)).toEqual(new Set(items.map((i) => i.id)));
+      expect(again).toEqual(first);
+      expect(desc).toEqual([...first].reverse());
+    });
+
+    it('stores feedback per user and item, last kind wins', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const item = userMessage(t.id, 'rate me');
+      await store.addThreadItem(t.id, item, ctx);
+      await store.saveFeedback(t.id, [item.id, 'msg_not_in_thread'], 'positive', ctx);
+      await store.saveFeedback(t.id, [item.id], 'negative', ctx);
+      const { rows } = await sql<{ kind: string; user_id: string }>`
+        SELECT kind, user_id FROM chatkit_item_feedback WHERE thread_id = ${t.id}`.execute(database.db);
+      expect(rows).toEqual([{ kind: 'negative', user_id: ctx.userId }]);
+    });
+  });
+
+  describe('attachments', () => {
+    it('saves, loads (metadata included, for the integration) and deletes', async () => {
+      const ctx = user();
+      const attachment = fileAttachment({ metadata: { s3_key: 'uploads/a' } });
+      await store.saveAttachment(attachment, ctx);
+      expect(await store.loadAttachment(attachment.id, ctx)).toEqual(attachment);
+      await store.saveAttachment({ ...attachment, name: 'renamed.txt' }, ctx);
+      expect((await store.loadAttachment(attachment.id, ctx)).name).toBe('renamed.txt');
+      await store.deleteAttachment(attachment.id, ctx);
+      await expect(store.loadAttachment(attachment.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.deleteAttachment(attachment.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe("another user's data is not found", () => {
+    it('in every method, and is neither returned, listed nor modified', async () => {
+      const owner = user();
+      const intruder = user();
+      const t = thread({ title: 'private' });
+      await store.saveThread(t, owner);
+      const item = userMessage(t.id, 'secret');
+      await store.addThreadItem(t.id, item, owner);
+      const attachment = fileAttachment();
+      await store.saveAttachment(attachment, owner);
+      const snapshot = async () => ({
+        thread: await store.loadThread(t.id, owner),
+        items: await store.loadThreadItems(t.id, { includeHidden: true }, owner),
+        attachment: await store.loadAttachment(attachment.id, owner),
+      });
+      const before = await snapshot();
+
+      const attempts: Array<[string, () => Promise<unknown>]> = [
+        ['loadThread', () => store.loadThread(t.id, intruder)],
+        ['saveThread', () => store.saveThread({ ...t, title: 'hijacked' }, intruder)],
+        ['deleteThread', () => store.deleteThread(t.id, intruder)],
+        ['loadThreadItems', () => store.loadThreadItems(t.id, {}, intruder)],
+        ['addThreadItem', () => store.addThreadItem(t.id, userMessage(t.id, 'injected'), intruder)],
+        ['saveItem (new)', () => store.saveItem(t.id, userMessage(t.id, 'injected'), intruder)],
+        ['saveItem (existing)', () => store.saveItem(t.id, { ...item, content: [{ type: 'input_text', text: 'x' }] } as ThreadItem, intruder)],
+        ['loadItem', () => store.loadItem(t.id, item.id, intruder)],
+        ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, intruder)],
+        ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, intruder)],
+        ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'negative', intruder)],
+        ['saveAttachment', () => store.saveAttachment({ ...attachment, name: 'hijacked' }, intruder)],
+        ['loadAttachment', () => store.loadAttachment(attachment.id, intruder)],
+        ['deleteAttachment', () => store.deleteAttachment(attachment.id, intruder)],
+      ];
+      for (const [name, attempt] of attempts) {
+        await expect(attempt(), name).rejects.toBeInstanceOf(NotFoundError);
+      }
+      // An item saved under the intruder's own thread may not take over the owner's item id.
+      const own = await threadOf(intruder);
+      await expect(store.saveItem(own.id, { ...item, thread_id: own.id }, intruder)).rejects.toBeInstanceOf(NotFoundError);
+      expect((await store.loadThreads({}, intruder)).data.map((x) => x.id)).toEqual([own.id]);
+      await expect(store.loadThreads({ after: t.id }, intruder)).rejects.toMatchObject({ code: 'invalid_cursor' });
+      expect(await count('chatkit_item_feedback', sql`thread_id = ${t.id}`)).toBe(0);
+      expect(await snapshot()).toEqual(before);
+    });
+  });
+
+  describe('text PostgreSQL cannot hold', () => {
+    it('stores U+0000 as U+FFFD everywhere, whole, instead of failing the write', async () => {
+      const ctx = user();
+      const t = thread({ title: 'nul\u0000title', metadata: { 'k\u0000ey': 'v\u0000' } });
+      await store.saveThread(t, ctx);
+      const item = userMessage(t.id, 'before\u0000after \\u0000 stays literal');
+      await store.addThreadItem(t.id, item, ctx);
+
+      expect((await store.loadThread(t.id, ctx)).title).toBe('nul\uFFFDtitle');
+      expect((await store.loadThread(t.id, ctx)).metadata).toEqual({ 'k\uFFFDey': 'v\uFFFD' });
+      const loaded = await store.loadItem(t.id, item.id, ctx);
+      expect(loaded).toEqual({ ...item, content: [{ type: 'input_text', text: 'before\uFFFDafter \\u0000 stays literal' }] });
+      await expect(store.loadThread('thr_\u0000', ctx)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('round trips', () => {
+    it('costs one round trip per store call', async () => {
+      const ctx = user();
+      const t = thread();
+      const item = userMessage(t.id, 'count me');
+      const calls: Array<[string, () => Promise<unknown>]> = [
+        ['saveThread', () => store.saveThread(t, ctx)],
+        ['loadThread', () => store.loadThread(t.id, ctx)],
+        ['addThreadItem', () => store.addThreadItem(t.id, item, ctx)],
+        ['saveItem', () => store.saveItem(t.id, item, ctx)],
+        ['loadItem', () => store.loadItem(t.id, item.id, ctx)],
+        ['loadThreadItems', () => store.loadThreadItems(t.id, {}, ctx)],
+        ['loadThreadItems (after)', () => store.loadThreadItems(t.id, { after: item.id }, ctx)],
+        ['loadThreads', () => store.loadThreads({}, ctx)],
+        ['loadThreads (after)', () => store.loadThreads({ after: t.id }, ctx)],
+        ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'positive', ctx)],
+        ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, ctx)],
+        ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, ctx)],
+        ['deleteThread', () => store.deleteThread(t.id, ctx)],
+      ];
+      for (const [name, call] of calls) {
+        const before = roundTrips;
+        await call();
+        expect(roundTrips - before, name).toBe(1);
+      }
+    });
+  });
+});
