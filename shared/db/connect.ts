@@ -1,0 +1,189 @@
+import { Pool as NeonPool, neonConfig } from '@neondatabase/serverless';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import ws from 'ws';
+import type { Schema } from '../store/schema.js';
+
+export type DriverName = 'neon' | 'pg' | 'pglite';
+
+export interface DatabaseOptions {
+  /** A postgres:// URL; none means the embedded PGlite. */
+  url?: string | undefined;
+  /** Overrides the choice made from the URL. */
+  driver?: DriverName | undefined;
+  /** Where PGlite keeps its files (default `.data`). */
+  dataDir?: string | undefined;
+  /** Sized for Lambda, which serves one request at a time per instance. */
+  maxConnections?: number | undefined;
+  idleTimeoutMillis?: number | undefined;
+  connectionTimeoutMillis?: number | undefined;
+  /** Local testing only: `host:port` of a WebSocket-to-TCP bridge standing in for Neon's proxy. */
+  neonWsProxy?: string | undefined;
+  /** Called once per round trip to the server (BEGIN and COMMIT included). */
+  onQuery?: ((sql: string) => void) | undefined;
+  /** Where to report a connection that dropped while idle. */
+  onIdleError?: ((error: Error) => void) | undefined;
+}
+
+export interface Database {
+  db: Kysely<Schema>;
+  driver: DriverName;
+  close(): Promise<void>;
+}
+
+/**
+ * The one way the product connects to PostgreSQL. Every driver goes through Kysely's
+ * PostgresDialect: Neon's serverless driver (WebSocket) for Neon hosts, `pg` for any other
+ * server, and PGlite served in-process over the wire protocol when there is no URL.
+ */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const driver = options.driver ?? driverFor(options.url);
+  const pool = driver === 'pglite' ? await openPglite(options) : openPool(driver, options);
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(pool.pool, options.onQuery) : pool.pool }) });
+  return {
+    db,
+    driver,
+    close: async () => {
+      await db.destroy();
+      await pool.stop();
+    },
+  };
+}
+
+export function driverFor(url: string | undefined): DriverName {
+  if (!url) return 'pglite';
+  const host = new URL(url).hostname;
+  return host.endsWith('.neon.tech') || host.endsWith('.neon.build') ? 'neon' : 'pg';
+}
+
+export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv, purpose: 'app' | 'migrate'): DatabaseOptions {
+  const url = (purpose === 'migrate' ? env.DATABASE_URL_UNPOOLED || env.DATABASE_URL : env.DATABASE_URL) || undefined;
+  const driver = env.DATABASE_DRIVER as DriverName | undefined;
+  if (driver && !['neon', 'pg', 'pglite'].includes(driver)) {
+    throw new Error(`DATABASE_DRIVER must be neon, pg or pglite, not "${driver}"`);
+  }
+  return { url, driver, dataDir: env.DATA_DIR, neonWsProxy: env.NEON_WS_PROXY };
+}
+
+interface OpenPool {
+  pool: PostgresPool;
+  /** Whatever else to stop after Kysely has ended the pool. */
+  stop(): Promise<void>;
+}
+
+function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): OpenPool {
+  if (!options.url) throw new Error(`the ${driver} driver needs a DATABASE_URL`);
+  const config = {
+    connectionString: options.url,
+    max: options.maxConnections ?? 3,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 10_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+  };
+  const pool = driver === 'neon' ? new NeonPool(neonSettings(config, options.neonWsProxy)) : new pg.Pool(config);
+  // A connection dropped while idle (Neon suspends computes; poolers restart) must not crash
+  // the process: the pool discards it and the next query opens a new one.
+  pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
+  return { pool: pool as unknown as PostgresPool, stop: async () => {} };
+}
+
+function neonSettings<T extends object>(config: T, wsProxy: string | undefined): T {
+  neonConfig.webSocketConstructor = ws;
+  if (wsProxy) {
+    // Local testing only (a plain-WebSocket bridge, no TLS). The driver reads these globally.
+    neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`;
+    neonConfig.useSecureWebSocket = false;
+    neonConfig.pipelineTLS = false;
+    neonConfig.pipelineConnect = false;
+  }
+  return config;
+}
+
+async function openPglite(options: DatabaseOptions): Promise<OpenPool> {
+  const [{ PGlite }, { PGLiteSocketServer }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('@electric-sql/pglite-socket'),
+  ]);
+  const dataDir = options.dataDir ?? '.data';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  // Served over the wire protocol so that PGlite takes the same query path as production.
+  const port = await freePort();
+  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections: 16 });
+  await server.start();
+  const pool = new pg.Pool({
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    database: 'postgres',
+    max: options.maxConnections ?? 4,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 10_000,
+  });
+  pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
+  return {
+    pool: pool as unknown as PostgresPool,
+    stop: async () => {
+      await server.stop();
+      await pglite.close();
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Reports every query a pooled client sends: what a round trip is. */
+function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresPool {
+  const wrapped = new WeakMap<PostgresPoolClient, PostgresPoolClient>();
+  return {
+    connect: async () => {
+      const client = await pool.connect();
+      let counted = wrapped.get(client);
+      if (!counted) {
+        counted = {
+          query: ((sql: string, parameters: readonly unknown[]) => {
+            onQuery(typeof sql === 'string' ? sql : 'cursor');
+            return client.query(sql, parameters);
+          }) as PostgresPoolClient['query'],
+          release: () => client.release(),
+        };
+        wrapped.set(client, counted);
+      }
+      return counted;
+    },
+    end: () => pool.end(),
+  };
+}
+
+function warnIdleError(error: Error) {
+  console.warn(`database: an idle connection was dropped (${error.message}); the next query reconnects`);
+}
+
+const TERMINATED_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
+const TERMINATED_MESSAGES = /connection terminated|terminating connection|connection ended|socket hang up|client has encountered a connection error|websocket/i;
+
+/** Whether an error means the connection died under the query, so the query never ran to completion. */
+export function isConnectionTerminated(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return (typeof code === 'string' && TERMINATED_CODES.has(code)) || (typeof message === 'string' && TERMINATED_MESSAGES.test(message));
+}
+
+/** Runs an idempotent read, once more if the connection was terminated under it. */
+export async function retryIfTerminated<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!isConnectionTerminated(error)) throw error;
+    return read();
+  }
+}
