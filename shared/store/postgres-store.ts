@@ -39,6 +39,26 @@ export class PostgresStore implements Store {
     return storedThread(row);
   }
 
+  async loadThreadWithItems(threadId: string, limit: number, ctx: RequestContext) {
+    const page = keyset({ limit, order: 'asc' });
+    const rows = await retryIfTerminated(async () => {
+      const { rows } = await sql<ThreadRow & { item: ThreadItem | null }>`
+        SELECT t.data, t.updated_at, page.data AS item
+        FROM chatkit_threads t
+        LEFT JOIN LATERAL (
+          SELECT i.data, i.seq FROM chatkit_thread_items i
+          WHERE i.thread_id = t.id AND i.type NOT IN (${sql.join([...HIDDEN_ITEM_TYPES])})
+          ORDER BY i.seq ASC LIMIT ${page.limit + 1}
+        ) page ON true
+        WHERE t.id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        ORDER BY page.seq ASC`.execute(this.db);
+      return rows;
+    });
+    if (rows.length === 0) throw new NotFoundError('thread');
+    const items = rows.flatMap((row) => (row.item ? [row.item] : []));
+    return { thread: storedThread(rows[0]!), items: toPage(items, page.limit, (item) => item) };
+  }
+
   async saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void> {
     const { updated_at: _derived, items: _notStored, ...metadata } = thread as ThreadMetadata & Partial<StoredThread> & { items?: unknown };
     const saved = await this.db

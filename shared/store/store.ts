@@ -16,6 +16,8 @@ export interface ItemPageRequest extends PageRequest {
  */
 export interface Store {
   loadThread(threadId: string, ctx: RequestContext): Promise<StoredThread>;
+  /** The thread with the first page of its items (oldest first, hidden context excluded). */
+  loadThreadWithItems(threadId: string, limit: number, ctx: RequestContext): Promise<{ thread: StoredThread; items: Page<ThreadItem> }>;
   /** Insert or update; updating another user's thread is "not found". */
   saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void>;
   /** The user's threads by latest activity (`desc`: newest first). */

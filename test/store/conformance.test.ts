@@ -127,6 +127,11 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       expect(all.data).toEqual(items);
       for (const item of items) expect(await store.loadItem(t.id, item.id, ctx)).toEqual(item);
 
+      const withItems = await store.loadThreadWithItems(t.id, 5, ctx);
+      expect(withItems.thread).toMatchObject(t);
+      expect(withItems.items).toEqual({ data: items.slice(0, 5), has_more: true, after: items[4]!.id });
+      expect((await store.loadThreadWithItems(t.id, 20, ctx)).items.data.map((i) => i.type)).not.toContain('sdk_hidden_context');
+
       const visible = await store.loadThreadItems(t.id, { order: 'asc' }, ctx);
       expect(visible.data.map((i) => i.type)).not.toContain('hidden_context_item');
       expect(visible.data.map((i) => i.type)).not.toContain('sdk_hidden_context');
@@ -276,6 +281,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
 
       const attempts: Array<[string, () => Promise<unknown>]> = [
         ['loadThread', () => store.loadThread(t.id, intruder)],
+        ['loadThreadWithItems', () => store.loadThreadWithItems(t.id, 20, intruder)],
         ['saveThread', () => store.saveThread({ ...t, title: 'hijacked' }, intruder)],
         ['deleteThread', () => store.deleteThread(t.id, intruder)],
         ['loadThreadItems', () => store.loadThreadItems(t.id, {}, intruder)],
@@ -327,6 +333,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       const calls: Array<[string, () => Promise<unknown>]> = [
         ['saveThread', () => store.saveThread(t, ctx)],
         ['loadThread', () => store.loadThread(t.id, ctx)],
+        ['loadThreadWithItems', () => store.loadThreadWithItems(t.id, 20, ctx)],
         ['addThreadItem', () => store.addThreadItem(t.id, item, ctx)],
         ['saveItem', () => store.saveItem(t.id, item, ctx)],
         ['loadItem', () => store.loadItem(t.id, item.id, ctx)],
