@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Under CI nothing may be skipped silently.
     allowOnly: false,
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
   },
 });

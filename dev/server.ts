@@ -1,0 +1,60 @@
+/**
+ * `npm run dev`: the whole API on one local port, over the very handlers the Lambda functions
+ * serve. With no DATABASE_URL it keeps its data in an embedded PostgreSQL (PGlite) under DATA_DIR.
+ */
+import { serve } from '@hono/node-server';
+import jwt from 'jsonwebtoken';
+import { randomBytes } from 'node:crypto';
+import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
+import { databaseOptionsFromEnv, openDatabase } from '../shared/db/connect.js';
+import { migrateToLatest } from '../shared/db/migrate.js';
+import { corsOriginsFromEnv } from '../shared/http/api.js';
+import { createLogger } from '../shared/log.js';
+import { createChatKitServerFromEnv } from '../shared/server/index.js';
+import { PostgresStore } from '../shared/store/postgres-store.js';
+import { createDevApp } from './app.js';
+import { devTransport } from './transport.js';
+
+const env = process.env;
+const logger = createLogger('chatkit-dev');
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+const generatedSecret = !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL;
+if (generatedSecret) env.JWT_SECRET = randomBytes(32).toString('hex');
+const verifier = createTokenVerifier(authConfigFromEnv(env));
+
+const database = await openDatabase(databaseOptionsFromEnv(env, 'app'));
+const migrating = env.DATABASE_URL_UNPOOLED ? await openDatabase(databaseOptionsFromEnv(env, 'migrate')) : database;
+const { applied } = await migrateToLatest(migrating.db);
+if (migrating !== database) await migrating.close();
+
+const store = new PostgresStore(database.db);
+const chatkit = createChatKitServerFromEnv(store, env, logger, say);
+const { transport, settled } = devTransport(verifier);
+const app = createDevApp({ api: { transport, logger, corsOrigins: corsOriginsFromEnv(env) }, store, chatkit });
+
+const hostname = env.HOST ?? '127.0.0.1';
+const server = serve({ fetch: app.fetch, hostname, port: Number(env.PORT ?? 8787) }, (info) => {
+  const url = `http://${hostname}:${info.port}`;
+  say(`database: ${database.driver}${database.driver === 'pglite' ? ` in ${env.DATA_DIR ?? '.data'}` : ''}; migrations applied now: ${applied.length ? applied.join(', ') : 'none (up to date)'}`);
+  say(`ChatKit backend listening on ${url} (POST /chatkit, GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages, GET /openapi.json)`);
+  if (generatedSecret) {
+    const token = jwt.sign({ sub: 'dev-user' }, env.JWT_SECRET!, { algorithm: 'HS256', expiresIn: '12h' });
+    say('No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: generated a secret for this run. A token for user "dev-user":');
+    say(`  export TOKEN=${token}`);
+    say(`  curl -s ${url}/threads -H "Authorization: Bearer $TOKEN"`);
+  }
+});
+
+let stopping = false;
+async function stop(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  say(`${signal}: finishing open requests, then closing the database`);
+  server.close();
+  await settled();
+  await database.close();
+  process.exit(0);
+}
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));

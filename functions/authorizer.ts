@@ -1,0 +1,34 @@
+import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import { AuthError, authConfigFromEnv, bearerToken, createTokenVerifier, type TokenVerifier } from '../shared/auth/index.js';
+import { createLogger } from '../shared/log.js';
+import { loadSecretsIntoEnv } from './runtime/secrets.js';
+
+const logger = createLogger('chatkit-authorizer');
+let verifier: Promise<TokenVerifier> | undefined;
+
+/**
+ * API Gateway TOKEN authorizer. Allows every route of the API and stage, so that API Gateway
+ * can reuse the cached decision for the token across routes; handlers get the user id in the
+ * request context.
+ */
+export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  verifier ??= loadSecretsIntoEnv().then(() => createTokenVerifier(authConfigFromEnv(process.env)));
+  try {
+    const { userId } = await (await verifier).verify(bearerToken(event.authorizationToken) ?? '');
+    return {
+      principalId: userId,
+      policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApi(event.methodArn) }] },
+      context: { userId },
+    };
+  } catch (error) {
+    if (!(error instanceof AuthError)) throw error;
+    logger.info('token refused', { reason: error.code });
+    throw new Error('Unauthorized'); // the exact message API Gateway answers 401 for
+  }
+}
+
+/** arn:aws:execute-api:region:account:api/stage/METHOD/path → arn:…:api/stage/*\/* */
+function wholeApi(methodArn: string): string {
+  const [api, stage] = methodArn.split('/');
+  return `${api}/${stage}/*/*`;
+}

@@ -1,0 +1,8 @@
+import { handle } from 'hono/aws-lambda';
+import { listMessagesApp } from '../shared/http/rest-apps.js';
+import { routeRuntime } from './runtime/runtime.js';
+
+const { store, api } = await routeRuntime('chatkit-messages');
+
+/** GET /threads/{id}/messages */
+export const handler = handle(listMessagesApp({ store, ...api }));

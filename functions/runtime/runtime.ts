@@ -1,0 +1,32 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { databaseOptionsFromEnv, openDatabase, type Database } from '../../shared/db/connect.js';
+import { corsOriginsFromEnv, type ApiOptions } from '../../shared/http/api.js';
+import { createLogger } from '../../shared/log.js';
+import { PostgresStore } from '../../shared/store/postgres-store.js';
+import { lambdaTransport } from './lambda-transport.js';
+import { loadSecretsIntoEnv } from './secrets.js';
+
+export interface Runtime {
+  database: Database;
+  store: PostgresStore;
+  logger: Logger;
+  api: ApiOptions;
+}
+
+let runtime: Promise<Runtime> | undefined;
+
+/** What a route function builds once per cold start: secrets, the pooled database, the store. */
+export function routeRuntime(serviceName: string): Promise<Runtime> {
+  runtime ??= (async () => {
+    await loadSecretsIntoEnv();
+    const logger = createLogger(serviceName);
+    const database = await openDatabase(databaseOptionsFromEnv(process.env, 'app'));
+    return {
+      database,
+      store: new PostgresStore(database.db),
+      logger,
+      api: { transport: lambdaTransport, logger, corsOrigins: corsOriginsFromEnv(process.env) },
+    };
+  })();
+  return runtime;
+}

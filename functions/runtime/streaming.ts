@@ -1,0 +1,38 @@
+import type { Context as LambdaContext } from 'aws-lambda';
+import type { Hono } from 'hono';
+import { streamHandle } from 'hono/aws-lambda';
+import type { Writable } from 'node:stream';
+import type { StreamingContext } from './lambda-transport.js';
+
+/** Time kept back before the function's timeout to stop the model and save the partial answer. */
+export const TIMEOUT_MARGIN_MS = 5_000;
+
+type StreamingLambda = (event: unknown, responseStream: Writable, context: LambdaContext) => Promise<void>;
+
+/**
+ * Hono's `streamHandle`, plus what a chat needs: an AbortSignal that fires when the client
+ * disconnects or the function nears its timeout, and an invocation that lasts until the
+ * server's work (persisting what was streamed) is done, not merely until the bytes are sent.
+ */
+export function streamingHandler(app: Hono<any>): StreamingLambda {
+  // The runtime's streamifyResponse marks the function and returns it, so it can be called directly.
+  const hono = streamHandle(app) as unknown as StreamingLambda;
+  return awslambda.streamifyResponse(async (event, responseStream, context) => {
+    const aborter = new AbortController();
+    const pending: Promise<unknown>[] = [];
+    const abort = (reason: string) => aborter.signal.aborted || aborter.abort(new Error(reason));
+    responseStream.once('close', () => abort('client disconnected'));
+    responseStream.once('error', () => abort('client disconnected'));
+    const timer = setTimeout(() => abort('function timeout near'), Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS));
+    const streamingContext: StreamingContext = Object.assign(Object.create(context) as LambdaContext, {
+      abortSignal: aborter.signal,
+      waitUntil: (work: Promise<unknown>) => void pending.push(work),
+    });
+    try {
+      await hono(event, responseStream, streamingContext);
+      await Promise.allSettled(pending);
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}

@@ -1,0 +1,8 @@
+import { handle } from 'hono/aws-lambda';
+import { deleteThreadApp } from '../shared/http/rest-apps.js';
+import { routeRuntime } from './runtime/runtime.js';
+
+const { store, api } = await routeRuntime('chatkit-threads-delete');
+
+/** DELETE /threads/{id} */
+export const handler = handle(deleteThreadApp({ store, ...api }));

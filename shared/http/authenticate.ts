@@ -1,0 +1,26 @@
+import { createMiddleware } from 'hono/factory';
+import { AuthError, bearerToken, type TokenVerifier } from '../auth/index.js';
+import { ClientError } from '../errors.js';
+import type { ApiEnv } from './env.js';
+
+export class UnauthorizedError extends ClientError {
+  constructor(message = 'A valid bearer token is required') {
+    super(401, 'unauthorized', message);
+  }
+}
+
+/** Verifies `Authorization: Bearer <jwt>` in-process: how the dev server authenticates. */
+export function bearerAuthentication(verifier: TokenVerifier) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const token = bearerToken(c.req.header('authorization'));
+    if (!token) throw new UnauthorizedError();
+    try {
+      const { userId } = await verifier.verify(token);
+      c.set('userId', userId);
+    } catch (error) {
+      if (error instanceof AuthError) throw new UnauthorizedError(error.message);
+      throw error;
+    }
+    await next();
+  });
+}

@@ -1,0 +1,37 @@
+import type { IdGenerator } from '../ids.js';
+import type { StoredThread, ThreadItem, ThreadStreamEvent, UserMessageItem } from '../protocol/index.js';
+import type { RequestContext, Store } from '../store/store.js';
+
+/** What a responder gets for one turn. */
+export interface TurnInput {
+  /** The thread; change its title, status or metadata and the server saves it and tells the client. */
+  thread: StoredThread;
+  /** The message to answer; null when the turn follows a tool output or a structured input. */
+  item: UserMessageItem | null;
+  ctx: RequestContext;
+  store: Store;
+  ids: IdGenerator;
+  /** The thread's latest items, oldest first, hidden context included (one query, on demand). */
+  history(): Promise<ThreadItem[]>;
+}
+
+/**
+ * Produces the assistant's side of a turn as ChatKit events. The server persists what the
+ * events say (item done, replaced, removed), forwards them, and handles cancellation.
+ */
+export interface Responder {
+  respond(input: TurnInput, signal: AbortSignal): AsyncIterable<ThreadStreamEvent>;
+  /** A short title for a new thread, from its first message. */
+  title(firstMessage: string, signal: AbortSignal): Promise<string>;
+}
+
+/** Used when no model is available, or the model's title call fails. */
+export function fallbackTitle(text: string): string {
+  const words = text.trim().split(/\s+/).filter(Boolean).slice(0, 6).join(' ');
+  return words.length > 60 ? `${words.slice(0, 57)}...` : words || 'New conversation';
+}
+
+export function userText(item: UserMessageItem): string {
+  const text = item.content.map((part) => part.text).join('');
+  return item.quoted_text ? `> ${item.quoted_text}\n\n${text}` : text;
+}

@@ -1,0 +1,110 @@
+import type { Context } from 'aws-lambda';
+import { Writable } from 'node:stream';
+
+// A stand-in for the `awslambda` global of the Lambda Node.js runtime, as it behaves there:
+// streamifyResponse marks the handler and returns the same function; HttpResponseStream.from
+// writes the JSON metadata prelude and eight NUL bytes before the body on the same stream.
+
+const DELIMITER = Buffer.alloc(8);
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+
+export function installAwslambdaShim(): void {
+  (globalThis as any).awslambda ??= {
+    streamifyResponse(handler: any) {
+      handler[STREAMING] = 'response';
+      return handler;
+    },
+    HttpResponseStream: {
+      from(stream: Writable, metadata: unknown) {
+        stream.write(Buffer.concat([Buffer.from(JSON.stringify(metadata)), DELIMITER]));
+        return stream;
+      },
+    },
+  };
+}
+
+export function lambdaContext(options: { remainingTimeMs?: number; functionName?: string } = {}): Context {
+  const deadline = Date.now() + (options.remainingTimeMs ?? 30_000);
+  const functionName = options.functionName ?? 'chatkit-test';
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/11/24/[$LATEST]test',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+export interface StreamedInvocation {
+  statusCode: number;
+  headers: Record<string, string>;
+  cookies: string[];
+  /** Body chunks as the handler wrote them (after the prelude). */
+  chunks: Buffer[];
+  body: string;
+  ended: boolean;
+  disconnected: boolean;
+}
+
+/**
+ * Invokes a streaming handler as the runtime does and records what a reader receives.
+ * `disconnectAfterBytes` closes the connection as a client going away does.
+ */
+export async function invokeStreaming(
+  handler: unknown,
+  event: unknown,
+  options: { remainingTimeMs?: number; disconnectAfterBytes?: number; onChunk?: (chunk: Buffer) => void } = {},
+): Promise<StreamedInvocation> {
+  let raw = Buffer.alloc(0);
+  let prelude: { statusCode?: number; headers?: Record<string, string>; cookies?: string[] } | undefined;
+  const chunks: Buffer[] = [];
+  let bodyBytes = 0;
+  const result = { ended: false, disconnected: false };
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+      if (!prelude) {
+        raw = Buffer.concat([raw, data]);
+        const end = raw.indexOf(DELIMITER);
+        if (end < 0) return callback();
+        prelude = JSON.parse(raw.subarray(0, end).toString('utf8'));
+        const rest = raw.subarray(end + DELIMITER.length);
+        if (rest.length) record(rest);
+      } else {
+        record(data);
+      }
+      callback();
+      if (options.disconnectAfterBytes !== undefined && bodyBytes >= options.disconnectAfterBytes && !result.disconnected) {
+        result.disconnected = true;
+        stream.destroy();
+      }
+    },
+    final(callback) {
+      result.ended = true;
+      callback();
+    },
+  });
+  stream.on('error', () => {}); // writes after a disconnect fail quietly, as on the real runtime
+  function record(data: Buffer) {
+    if (data.length === 0) return;
+    chunks.push(data);
+    bodyBytes += data.length;
+    options.onChunk?.(data);
+  }
+  await (handler as (e: unknown, s: Writable, c: Context) => Promise<void>)(event, stream, lambdaContext({ remainingTimeMs: options.remainingTimeMs }));
+  return {
+    statusCode: prelude?.statusCode ?? 200,
+    headers: prelude?.headers ?? {},
+    cookies: prelude?.cookies ?? [],
+    chunks,
+    body: Buffer.concat(chunks).toString('utf8'),
+    ...result,
+  };
+}
