@@ -60,7 +60,13 @@ export interface StreamedInvocation {
 export async function invokeStreaming(
   handler: unknown,
   event: unknown,
-  options: { remainingTimeMs?: number; disconnectAfterBytes?: number; onChunk?: (chunk: Buffer) => void } = {},
+  options: {
+    remainingTimeMs?: number;
+    disconnectAfterBytes?: number;
+    /** Closes the connection once the body received so far satisfies this. */
+    disconnectWhen?: (bodySoFar: string) => boolean;
+    onChunk?: (chunk: Buffer) => void;
+  } = {},
 ): Promise<StreamedInvocation> {
   let raw = Buffer.alloc(0);
   let prelude: { statusCode?: number; headers?: Record<string, string>; cookies?: string[] } | undefined;
@@ -81,7 +87,10 @@ export async function invokeStreaming(
         record(data);
       }
       callback();
-      if (options.disconnectAfterBytes !== undefined && bodyBytes >= options.disconnectAfterBytes && !result.disconnected) {
+      const cut =
+        (options.disconnectAfterBytes !== undefined && bodyBytes >= options.disconnectAfterBytes) ||
+        (options.disconnectWhen !== undefined && options.disconnectWhen(Buffer.concat(chunks).toString('utf8')));
+      if (cut && !result.disconnected) {
         result.disconnected = true;
         stream.destroy();
       }
