@@ -1,0 +1,104 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import jwt from 'jsonwebtoken';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authConfigFromEnv, bearerToken, createTokenVerifier } from '../../shared/auth/index.js';
+
+const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const pem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+const secret = 'a-long-enough-shared-secret-for-hs256';
+const hs = (claims: object, options: jwt.SignOptions = {}) =>
+  jwt.sign(claims, secret, { algorithm: 'HS256', ...('exp' in claims ? {} : { expiresIn: '5m' }), ...options });
+const verifier = (env: Record<string, string>) => createTokenVerifier(authConfigFromEnv(env));
+const refused = (code: string) => expect.objectContaining({ name: 'AuthError', code });
+
+describe('HS256 shared secret', () => {
+  const v = verifier({ JWT_SECRET: secret, JWT_ISSUER: 'https://issuer.example', JWT_AUDIENCE: 'chatkit,other' });
+  const valid = (extra: object = {}, options: jwt.SignOptions = {}) => hs({ sub: 'user-1', ...extra }, { issuer: 'https://issuer.example', audience: 'chatkit', ...options });
+
+  it('accepts a valid token and returns the user id', async () => {
+    await expect(v.verify(valid())).resolves.toMatchObject({ userId: 'user-1', claims: { sub: 'user-1' } });
+  });
+
+  it('refuses expired, not-yet-valid, unexpiring, tampered, wrong issuer and wrong audience tokens', async () => {
+    await expect(v.verify(valid({ exp: Math.floor(Date.now() / 1000) - 60 }))).rejects.toEqual(refused('token_expired'));
+    await expect(v.verify(valid({}, { notBefore: '1h' }))).rejects.toEqual(refused('token_not_active'));
+    await expect(v.verify(jwt.sign({ sub: 'user-1' }, secret, { algorithm: 'HS256', issuer: 'https://issuer.example', audience: 'chatkit' }))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify(jwt.sign({ sub: 'user-1' }, 'another-secret', { expiresIn: '5m', issuer: 'https://issuer.example', audience: 'chatkit' }))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify(valid({}, { issuer: 'https://evil.example' }))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify(valid({}, { audience: 'someone-else' }))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify(valid({ sub: '' }))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify('')).rejects.toEqual(refused('token_missing'));
+  });
+
+  it('refuses alg "none"', async () => {
+    const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const unsigned = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'user-1', exp: Math.floor(Date.now() / 1000) + 300, iss: 'https://issuer.example', aud: 'chatkit' })}.`;
+    await expect(v.verify(unsigned)).rejects.toEqual(refused('token_invalid'));
+  });
+});
+
+describe('public keys', () => {
+  it('verifies RS256 and ES256 by the key type', async () => {
+    const rs = jwt.sign({ sub: 'rs-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' });
+    const es = jwt.sign({ sub: 'es-user' }, ec.privateKey, { algorithm: 'ES256', expiresIn: '5m' });
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey) }).verify(rs)).resolves.toMatchObject({ userId: 'rs-user' });
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(ec.publicKey).replaceAll('\n', '\\n') }).verify(es)).resolves.toMatchObject({ userId: 'es-user' });
+  });
+
+  it('refuses HS256 tokens signed with the public key as a secret (algorithm confusion)', async () => {
+    const publicPem = pem(rsa.publicKey);
+    const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: 'attacker', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
+    const { createHmac } = await import('node:crypto');
+    const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
+    await expect(verifier({ JWT_PUBLIC_KEY: publicPem }).verify(`${header}.${payload}.${signature}`)).rejects.toEqual(refused('token_invalid'));
+  });
+
+  it('reads the user id from a configured claim', async () => {
+    const token = jwt.sign({ sub: 'x', email: 'ada@example.com' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' });
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey), JWT_USER_CLAIM: 'email' }).verify(token)).resolves.toMatchObject({ userId: 'ada@example.com' });
+  });
+});
+
+describe('JWKS', () => {
+  let server: Server;
+  let fetches = 0;
+  let url: string;
+  beforeAll(async () => {
+    const jwk = { ...rsa.publicKey.export({ format: 'jwk' }), kid: 'key-1', use: 'sig', alg: 'RS256' };
+    server = createServer((_req, res) => {
+      fetches++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/.well-known/jwks.json`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('verifies with the key named by kid, caches keys, and refuses unknown kids', async () => {
+    const v = verifier({ JWT_JWKS_URL: url });
+    const sign = (kid: string) => jwt.sign({ sub: 'jwks-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m', keyid: kid });
+    for (let i = 0; i < 3; i++) await expect(v.verify(sign('key-1'))).resolves.toMatchObject({ userId: 'jwks-user' });
+    expect(fetches).toBe(1);
+    await expect(v.verify(sign('key-unknown'))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify(jwt.sign({ sub: 'u' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' }))).rejects.toEqual(refused('token_invalid'));
+  });
+});
+
+describe('configuration', () => {
+  it('needs exactly one key source and refuses unusable keys', () => {
+    expect(() => authConfigFromEnv({})).toThrow(/exactly one/);
+    expect(() => authConfigFromEnv({ JWT_SECRET: 's', JWT_JWKS_URL: 'http://x' })).toThrow(/exactly one/);
+    const ed = generateKeyPairSync('ed25519');
+    expect(() => authConfigFromEnv({ JWT_PUBLIC_KEY: pem(ed.publicKey) })).toThrow(/RSA .* or EC/);
+  });
+
+  it('parses bearer headers', () => {
+    expect(bearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
+    expect(bearerToken('bearer   abc')).toBe('abc');
+    expect(bearerToken('Basic abc')).toBeUndefined();
+    expect(bearerToken(undefined)).toBeUndefined();
+  });
+});
