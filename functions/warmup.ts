@@ -1,0 +1,35 @@
+import { sql } from 'kysely';
+import { databaseOptionsFromEnv, openDatabase, type Database } from '../shared/db/connect.js';
+import { createLogger } from '../shared/log.js';
+import { loadSecretsIntoEnv } from './runtime/secrets.js';
+
+const logger = createLogger('chatkit-warmup');
+const TIMEOUT_MS = 5_000;
+let database: Promise<Database> | undefined;
+
+/**
+ * Scheduled ping of Neon's pooled endpoint, so a suspended compute wakes before a user waits on
+ * it. It reports rather than throws: a failed ping is a metric (the log), not a reason to retry
+ * the schedule and wake the compute again.
+ */
+export async function handler(): Promise<{ ok: boolean; ms: number }> {
+  const started = performance.now();
+  try {
+    database ??= loadSecretsIntoEnv().then(() =>
+      openDatabase({ ...databaseOptionsFromEnv(process.env, 'app'), maxConnections: 1, connectionTimeoutMillis: TIMEOUT_MS }),
+    );
+    const { db } = await database;
+    await Promise.race([
+      sql`SELECT 1`.execute(db),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer in ${TIMEOUT_MS} ms`)), TIMEOUT_MS).unref()),
+    ]);
+    const ms = Math.round(performance.now() - started);
+    logger.info('neon warm-up', { ok: true, ms });
+    return { ok: true, ms };
+  } catch (error) {
+    const ms = Math.round(performance.now() - started);
+    logger.warn('neon warm-up failed', { ok: false, ms, error: (error as Error).message });
+    database = undefined;
+    return { ok: false, ms };
+  }
+}

@@ -1,0 +1,39 @@
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every Lambda function of the product: its entry file, and what it is sized for. */
+export const FUNCTIONS = {
+  chat: { entry: 'functions/chat.ts', memoryMb: 1024, timeout: Duration.minutes(5), description: 'POST /chatkit (response streaming)' },
+  threadsList: { entry: 'functions/threads-list.ts', memoryMb: 512, timeout: Duration.seconds(10), description: 'GET /threads' },
+  threadsDelete: { entry: 'functions/threads-delete.ts', memoryMb: 512, timeout: Duration.seconds(10), description: 'DELETE /threads/{id}' },
+  messages: { entry: 'functions/messages.ts', memoryMb: 512, timeout: Duration.seconds(10), description: 'GET /threads/{id}/messages' },
+  authorizer: { entry: 'functions/authorizer.ts', memoryMb: 256, timeout: Duration.seconds(5), description: 'JWT TOKEN authorizer' },
+  migrate: { entry: 'functions/migrate.ts', memoryMb: 512, timeout: Duration.minutes(5), description: 'Applies migrations on deploy' },
+  warmup: { entry: 'functions/warmup.ts', memoryMb: 256, timeout: Duration.seconds(15), description: 'Keeps the Neon compute warm' },
+} as const;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+export const RUNTIME = Runtime.NODEJS_22_X;
+export const ARCHITECTURE = Architecture.ARM_64;
+
+/**
+ * How every function is bundled: ESM for Node 22, minified with source maps, the AWS SDK left to
+ * the runtime. Packages that call `require` (jsonwebtoken, ws) need a real one in an ESM bundle.
+ * The bundle test and the benchmarks build with exactly these options.
+ */
+export const BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  sourceMap: true,
+  externalModules: ['@aws-sdk/*'],
+  mainFields: ['module', 'main'],
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  // PGlite is the dev database; Lambda never loads it (connect.ts imports it lazily).
+  esbuildArgs: { '--external:@electric-sql/pglite': true, '--external:@electric-sql/pglite-socket': true },
+};

@@ -1,0 +1,150 @@
+import { App, Aspects } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrationsHash } from '../../infra/migrations-hash.js';
+import { settingsFromContext } from '../../infra/settings.js';
+import { ChatKitStack } from '../../infra/stack.js';
+
+function synth(context: Record<string, string> = {}) {
+  // Skips bundling: these tests read the template, the bundle test builds the code.
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const stack = new ChatKitStack(app, 'Test', settingsFromContext((k) => app.node.tryGetContext(k)), { env: { account: '123456789012', region: 'eu-west-1' } });
+  Aspects.of(app).add(new AwsSolutionsChecks());
+  const template = Template.fromStack(stack);
+  return { stack, template, json: JSON.stringify(template.toJSON()) };
+}
+
+const { stack, template, json } = synth();
+const resources = (type: string) => Object.entries(template.findResources(type));
+const functionIdFor = (entryName: string) => {
+  const [id] = resources('AWS::Lambda::Function').find(([, r]) => r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `chatkit-${entryName}`)!;
+  return id;
+};
+const methods = resources('AWS::ApiGateway::Method');
+const route = (httpMethod: string, pathPart: string) =>
+  methods.filter(([, m]) => m.Properties.HttpMethod === httpMethod).find(([, m]) => JSON.stringify(m.Properties.ResourceId).includes(pathPart));
+
+describe('the API', () => {
+  it('maps each route to its function and method', () => {
+    const expected: Array<[string, string, string]> = [
+      ['POST', 'Apichatkit', 'chat'],
+      ['GET', 'Apithreads', 'threadsList'],
+      ['DELETE', 'Apithreadsid', 'threadsDelete'],
+      ['GET', 'Apithreadsidmessages', 'messages'],
+    ];
+    for (const [method, resource, fn] of expected) {
+      const found = methods.find(([, m]) => m.Properties.HttpMethod === method && JSON.stringify(m.Properties.ResourceId).match(new RegExp(`"${resource}[0-9A-F]{8}"`)));
+      expect(found, `${method} ${resource}`).toBeDefined();
+      expect(JSON.stringify(found![1].Properties.Integration.Uri)).toContain(functionIdFor(fn));
+    }
+  });
+
+  it('streams the chat integration, and only that one', () => {
+    const streaming = methods.filter(([, m]) => m.Properties.Integration?.ResponseTransferMode === 'STREAM');
+    expect(streaming).toHaveLength(1);
+    expect(streaming[0]![1].Properties.HttpMethod).toBe('POST');
+    expect(JSON.stringify(streaming[0]![1].Properties.Integration.Uri)).toContain('response-streaming-invocations');
+    expect(streaming[0]![1].Properties.Integration.TimeoutInMillis).toBe(300_000);
+    expect(route('POST', 'chatkit')).toBeDefined();
+  });
+
+  it('puts the JWT authorizer on every method but CORS preflight, with a cached result', () => {
+    for (const [, m] of methods) {
+      if (m.Properties.HttpMethod === 'OPTIONS') expect(m.Properties.AuthorizationType).toBe('NONE');
+      else expect(m.Properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: expect.anything() });
+    }
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      IdentitySource: 'method.request.header.Authorization',
+      AuthorizerResultTtlInSeconds: 300,
+    });
+    expect(synth({ authorizerCacheTtl: '60' }).template.findResources('AWS::ApiGateway::Authorizer')).toMatchObject({
+      [Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!]: { Properties: { AuthorizerResultTtlInSeconds: 60 } },
+    });
+  });
+
+  it('throttles the stage and writes access logs', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'prod',
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]),
+    });
+    template.hasOutput('*', { Value: Match.anyValue() });
+  });
+});
+
+describe('functions and secrets', () => {
+  it('runs every function on Node 22, arm64', () => {
+    const fns = resources('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
+    expect(fns).toHaveLength(7);
+    for (const [, f] of fns) expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+  });
+
+  it('passes secrets by ARN only, and grants each function only its own secrets', () => {
+    const env = (name: string) => template.findResources('AWS::Lambda::Function')[functionIdFor(name)]!.Properties.Environment.Variables;
+    expect(Object.keys(env('chat'))).toEqual(expect.arrayContaining(['DATABASE_SECRET_ARN', 'OPENAI_SECRET_ARN']));
+    expect(env('chat')).not.toHaveProperty('JWT_SECRET_ARN');
+    expect(env('authorizer')).toHaveProperty('JWT_SECRET_ARN');
+    expect(env('authorizer')).not.toHaveProperty('DATABASE_SECRET_ARN');
+    for (const name of ['chat', 'threadsList', 'authorizer']) {
+      expect(Object.keys(env(name)).filter((k) => /DATABASE_URL|OPENAI_API_KEY|JWT_SECRET$|JWT_PUBLIC_KEY/.test(k))).toEqual([]);
+    }
+    expect(json).not.toMatch(/postgres(ql)?:\/\//);
+    expect(json).not.toMatch(/sk-[A-Za-z0-9]/);
+  });
+
+  it('has no IAM statement with wildcard actions', () => {
+    for (const [, policy] of resources('AWS::IAM::Policy')) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        for (const action of [statement.Action].flat()) expect(String(action)).not.toMatch(/(^\*$|:\*$)/);
+      }
+    }
+  });
+});
+
+describe('migrations on deploy', () => {
+  it('runs the migrate function through a custom resource keyed by the migrations hash', () => {
+    const [, resource] = resources('Custom::ChatKitMigrations')[0]!;
+    expect(resource.Properties.MigrationsHash).toBe(migrationsHash(join(process.cwd(), 'migrations')));
+    const [, provider] = resources('AWS::Lambda::Function').find(([id]) => id.startsWith('MigrationProviderframeworkonEvent'))!;
+    expect(JSON.stringify(provider.Properties.Environment)).toContain(functionIdFor('migrate'));
+  });
+
+  it('hash changes when a migration changes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    try {
+      cpSync(join(process.cwd(), 'migrations'), dir, { recursive: true });
+      const before = migrationsHash(dir);
+      expect(migrationsHash(dir)).toBe(before);
+      writeFileSync(join(dir, '0002_next.ts'), 'export async function up() {}');
+      expect(migrationsHash(dir)).not.toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('operations', () => {
+  it('schedules the warm-up by default and removes it by context', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    expect(Object.keys(synth({ warmup: 'false' }).template.findResources('AWS::Events::Rule'))).toHaveLength(0);
+    synth({ warmupRate: 'rate(2 minutes)' }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+  });
+
+  it('alarms on API 5xx, function errors and throttles, and chat duration', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms.some((a) => a.MetricName === '5XXError')).toBe(true);
+    expect(alarms.filter((a) => a.MetricName === 'Errors').length).toBeGreaterThanOrEqual(5);
+    expect(alarms.filter((a) => a.MetricName === 'Throttles').length).toBeGreaterThanOrEqual(5);
+    expect(alarms.some((a) => a.MetricName === 'Duration' && a.Threshold === 270_000)).toBe(true);
+  });
+
+  it('passes the cdk-nag AWS Solutions checks (every accepted finding carries a reason)', () => {
+    const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+    expect(errors.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 120)}`)).toEqual([]);
+  });
+});
