@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import pg from 'pg';
 import ws from 'ws';
 import type { Schema } from '../store/schema.js';
+import { freePort } from './free-port.js';
 
 export type DriverName = 'neon' | 'pg' | 'pglite';
 
@@ -127,18 +128,6 @@ async function openPglite(options: DatabaseOptions): Promise<OpenPool> {
       await pglite.close();
     },
   };
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /** Reports every query a pooled client sends: what a round trip is. */
