@@ -86,6 +86,13 @@ describe('npm run dev', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
+  it('publishes the OpenAPI 3.1 document of the REST routes', async () => {
+    const document = await json(fetch(`${server.url}/openapi.json`));
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths).sort()).toEqual(['/threads', '/threads/{id}', '/threads/{id}/messages']);
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
   it('streams a full turn: thread, user item, stream options, the answer, the title', async () => {
     model.enqueue({ text: ['Hello', ' from', ' the model.'] });
     model.enqueueTitle('Greetings');
