@@ -5,6 +5,8 @@
 import { serve } from '@hono/node-server';
 import jwt from 'jsonwebtoken';
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
 import { databaseOptionsFromEnv, openDatabase } from '../shared/db/connect.js';
 import { migrateToLatest } from '../shared/db/migrate.js';
@@ -20,7 +22,7 @@ const logger = createLogger('chatkit-dev');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 const generatedSecret = !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL;
-if (generatedSecret) env.JWT_SECRET = randomBytes(32).toString('hex');
+if (generatedSecret) env.JWT_SECRET = devSecret(env.DATA_DIR ?? '.data');
 const verifier = createTokenVerifier(authConfigFromEnv(env));
 
 const database = await openDatabase(databaseOptionsFromEnv(env, 'app'));
@@ -40,7 +42,7 @@ const server = serve({ fetch: app.fetch, hostname, port: Number(env.PORT ?? 8787
   say(`ChatKit backend listening on ${url} (POST /chatkit, GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages, GET /openapi.json)`);
   if (generatedSecret) {
     const token = jwt.sign({ sub: 'dev-user' }, env.JWT_SECRET!, { algorithm: 'HS256', expiresIn: '12h' });
-    say('No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: generated a secret for this run. A token for user "dev-user":');
+    say(`No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: using a generated dev secret (kept in ${env.DATA_DIR ?? '.data'}). A token for user "dev-user":`);
     say(`  export TOKEN=${token}`);
     say(`  curl -s ${url}/threads -H "Authorization: Bearer $TOKEN"`);
   }
@@ -58,3 +60,13 @@ async function stop(signal: string) {
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+/** A secret made once and kept beside the dev data, so tokens stay valid across restarts. */
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, 'dev-jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
