@@ -1,7 +1,7 @@
 import OpenAI, { toFile } from 'openai';
 import type { AssistantMessageItem, ClientToolCallItem, ThreadStreamEvent } from '../protocol/index.js';
 import { toAnnotation, toModelInput } from './model-input.js';
-import { fallbackTitle, type Responder, type TurnInput } from './responder.js';
+import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from './responder.js';
 
 export const DEFAULT_MODEL = 'gpt-4.1-mini';
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
@@ -125,11 +125,6 @@ function parseArguments(json: string): Record<string, unknown> {
   } catch {
     return { raw: json };
   }
-}
-
-/** Speech to text for `input.transcribe`. */
-export interface Transcriber {
-  transcribe(audio: Buffer, mimeType: string, signal: AbortSignal): Promise<string>;
 }
 
 export class OpenAITranscriber implements Transcriber {

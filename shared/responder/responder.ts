@@ -25,6 +25,11 @@ export interface Responder {
   title(firstMessage: string, signal: AbortSignal): Promise<string>;
 }
 
+/** Speech to text for `input.transcribe`. */
+export interface Transcriber {
+  transcribe(audio: Buffer, mimeType: string, signal: AbortSignal): Promise<string>;
+}
+
 /** Used when no model is available, or the model's title call fails. */
 export function fallbackTitle(text: string): string {
   const words = text.trim().split(/\s+/).filter(Boolean).slice(0, 6).join(' ');

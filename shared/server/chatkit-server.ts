@@ -15,8 +15,7 @@ import {
   type UserMessageInput,
   type UserMessageItem,
 } from '../protocol/index.js';
-import type { Transcriber } from '../responder/openai-responder.js';
-import type { Responder, TurnInput } from '../responder/responder.js';
+import type { Responder, Transcriber, TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
 

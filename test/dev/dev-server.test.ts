@@ -86,6 +86,18 @@ describe('npm run dev', () => {
     expect(await response.json()).toEqual({ status: 'ok' });
   });
 
+  it('answers CORS preflights without a token, and exposes the request id', async () => {
+    const preflight = await fetch(`${server.url}/threads`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+    const response = await get('/threads');
+    expect(response.headers.get('x-request-id')).toMatch(/.+/);
+  });
+
   it('publishes the OpenAPI 3.1 document of the REST routes', async () => {
     const document = await json(fetch(`${server.url}/openapi.json`));
     expect(document.openapi).toBe('3.1.0');
