@@ -144,8 +144,7 @@ export class ChatKitServer {
         const now = new Date().toISOString();
         const thread: StoredThread = { id: this.ids('thread'), created_at: now, updated_at: now, status: { type: 'active' }, metadata: {} };
         const item = await this.userMessage(thread.id, request.params.input, ctx);
-        await this.store.saveThread(thread, ctx);
-        await this.store.addThreadItem(thread.id, item, ctx);
+        await this.store.createThread(thread, item, ctx);
         return this.turn(thread, item, ctx, signal, [
           { type: 'thread.created', thread: clientThread(thread) },
           { type: 'thread.item.done', item },

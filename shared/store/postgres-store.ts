@@ -59,8 +59,26 @@ export class PostgresStore implements Store {
     return { thread: storedThread(rows[0]!), items: toPage(items, page.limit, (item) => item) };
   }
 
+  async createThread(thread: ThreadMetadata, firstItem: ThreadItem, ctx: RequestContext): Promise<void> {
+    const item = itemRow(thread.id, firstItem);
+    try {
+      await sql`
+        WITH thread AS (
+          INSERT INTO chatkit_threads (id, user_id, data, created_at)
+          VALUES (${withoutNul(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz)
+          RETURNING id
+        )
+        INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+        SELECT ${item.id}, thread.id, ${item.type}, ${item.content_text}, ${item.data}::jsonb, ${item.created_at}::timestamptz
+        FROM thread`.execute(this.db);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new ConflictError(`thread ${thread.id} or item ${firstItem.id} already exists`);
+      throw error;
+    }
+  }
+
   async saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void> {
-    const { updated_at: _derived, items: _notStored, ...metadata } = thread as ThreadMetadata & Partial<StoredThread> & { items?: unknown };
+    const metadata = threadData(thread);
     const saved = await this.db
       .insertInto('chatkit_threads')
       .values({
@@ -296,6 +314,12 @@ interface ThreadRow {
 
 function storedThread(row: ThreadRow): StoredThread {
   return { ...(row.data as ThreadMetadata), updated_at: new Date(row.updated_at).toISOString() };
+}
+
+/** What a thread row's `data` holds: the protocol's metadata, not the store's own fields. */
+function threadData(thread: ThreadMetadata) {
+  const { updated_at: _derived, items: _notStored, ...metadata } = thread as ThreadMetadata & Partial<StoredThread> & { items?: unknown };
+  return metadata;
 }
 
 function itemRow(threadId: string, item: ThreadItem) {

@@ -18,6 +18,8 @@ export interface Store {
   loadThread(threadId: string, ctx: RequestContext): Promise<StoredThread>;
   /** The thread with the first page of its items (oldest first, hidden context excluded). */
   loadThreadWithItems(threadId: string, limit: number, ctx: RequestContext): Promise<{ thread: StoredThread; items: Page<ThreadItem> }>;
+  /** A new thread with its first item, atomically: no thread without its first message. */
+  createThread(thread: ThreadMetadata, firstItem: ThreadItem, ctx: RequestContext): Promise<void>;
   /** Insert or update; updating another user's thread is "not found". */
   saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void>;
   /** The user's threads by latest activity (`desc`: newest first). */

@@ -48,6 +48,23 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       expect(await count('chatkit_threads', sql`id = ${t.id}`)).toBe(1);
     });
 
+    it('creates a thread with its first item in one statement, or not at all', async () => {
+      const ctx = user();
+      const t = thread({ title: 'new' });
+      const first = userMessage(t.id, 'first');
+      const before = roundTrips;
+      await store.createThread(t, first, ctx);
+      expect(roundTrips - before).toBe(1);
+      expect(await store.loadThread(t.id, ctx)).toMatchObject(t);
+      expect((await store.loadThreadItems(t.id, {}, ctx)).data).toEqual([first]);
+      // The item id is taken: neither the new thread nor its item is written.
+      const clash = thread();
+      await expect(store.createThread(clash, { ...first, thread_id: clash.id }, ctx)).rejects.toBeInstanceOf(ConflictError);
+      await expect(store.loadThread(clash.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      // Another user cannot take over an existing thread id.
+      await expect(store.createThread(t, userMessage(t.id, 'x'), user())).rejects.toBeInstanceOf(ConflictError);
+    });
+
     it('reports unknown thread ids as not found', async () => {
       const ctx = user();
       await expect(store.loadThread('thr_missing', ctx)).rejects.toBeInstanceOf(NotFoundError);
