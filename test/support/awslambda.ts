@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 // writes the JSON metadata prelude and eight NUL bytes before the body on the same stream.
 
 const DELIMITER = Buffer.alloc(8);
+const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 
 export function installAwslambdaShim(): void {
@@ -16,6 +17,7 @@ export function installAwslambdaShim(): void {
     },
     HttpResponseStream: {
       from(stream: Writable, metadata: unknown) {
+        (stream as Writable & { setContentType?: (type: string) => void }).setContentType?.(PRELUDE_CONTENT_TYPE);
         stream.write(Buffer.concat([Buffer.from(JSON.stringify(metadata)), DELIMITER]));
         return stream;
       },
@@ -46,6 +48,10 @@ export interface StreamedInvocation {
   statusCode: number;
   headers: Record<string, string>;
   cookies: string[];
+  /** The metadata prelude exactly as parsed by a reader (undefined if the handler never called HttpResponseStream.from). */
+  prelude: unknown;
+  /** The content type the handler set on the response stream (HttpResponseStream.from sets the prelude type). */
+  contentType: string | undefined;
   /** Body chunks as the handler wrote them (after the prelude). */
   chunks: Buffer[];
   body: string;
@@ -71,6 +77,7 @@ export async function invokeStreaming(
   let raw = Buffer.alloc(0);
   let prelude: { statusCode?: number; headers?: Record<string, string>; cookies?: string[] } | undefined;
   const chunks: Buffer[] = [];
+  let contentType: string | undefined;
   let bodyBytes = 0;
   const result = { ended: false, disconnected: false };
   const stream = new Writable({
@@ -100,6 +107,8 @@ export async function invokeStreaming(
       callback();
     },
   });
+  // The runtime's response stream has this; HttpResponseStream.from uses it to announce the prelude.
+  Object.assign(stream, { setContentType: (type: string) => void (contentType = type) });
   stream.on('error', () => {}); // writes after a disconnect fail quietly, as on the real runtime
   function record(data: Buffer) {
     if (data.length === 0) return;
@@ -112,6 +121,8 @@ export async function invokeStreaming(
     statusCode: prelude?.statusCode ?? 200,
     headers: prelude?.headers ?? {},
     cookies: prelude?.cookies ?? [],
+    prelude,
+    contentType,
     chunks,
     body: Buffer.concat(chunks).toString('utf8'),
     ...result,
