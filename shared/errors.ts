@@ -32,9 +32,28 @@ export class ConflictError extends ClientError {
   }
 }
 
+/** Another turn is answering in this thread; the client may send again once it is done. */
+export class ThreadBusyError extends ClientError {
+  constructor() {
+    super(409, 'thread_busy', 'This thread is still answering a previous message; try again when it is done');
+  }
+}
+
 /** A capability the deployment has not configured (attachments, transcription). */
 export class NotEnabledError extends ClientError {
   constructor(feature: string) {
     super(501, 'not_enabled', `${feature} is not enabled on this server`);
+  }
+}
+
+/**
+ * The reason a transport gives when the server itself stops a turn (the function nears its
+ * timeout, the process shuts down) while the client is still listening: the client is told,
+ * unlike when it went away itself.
+ */
+export class ServerStopping extends Error {
+  constructor(why: string) {
+    super(why);
+    this.name = 'ServerStopping';
   }
 }

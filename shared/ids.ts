@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdKind = 'thread' | 'message' | 'tool_call' | 'workflow' | 'task' | 'attachment' | 'sdk_hidden_context';
+export type IdKind = 'thread' | 'message' | 'tool_call' | 'workflow' | 'task' | 'attachment' | 'sdk_hidden_context' | 'turn';
 
 const PREFIX: Record<IdKind, string> = {
   thread: 'thr',
@@ -10,6 +10,7 @@ const PREFIX: Record<IdKind, string> = {
   task: 'tsk',
   attachment: 'atc',
   sdk_hidden_context: 'shcx',
+  turn: 'turn',
 };
 
 /** Makes the ids of new threads and items; replace it to use ids of your own. */

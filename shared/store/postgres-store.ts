@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { retryIfTerminated } from '../db/connect.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError, ThreadBusyError } from '../errors.js';
 import {
   HIDDEN_ITEM_TYPES,
   itemPlainText,
@@ -15,7 +15,7 @@ import {
 import { toJsonb, withoutNul } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
-import type { ItemPageRequest, RequestContext, Store } from './store.js';
+import type { ItemPageRequest, RequestContext, Store, TurnLease, TurnStart } from './store.js';
 
 /**
  * The Store on PostgreSQL (Neon, any server, or PGlite). Every call is one statement, so one
@@ -59,43 +59,107 @@ export class PostgresStore implements Store {
     return { thread: storedThread(rows[0]!), items: toPage(items, page.limit, (item) => item) };
   }
 
-  async createThread(thread: ThreadMetadata, firstItem: ThreadItem, ctx: RequestContext): Promise<void> {
-    const item = itemRow(thread.id, firstItem);
-    try {
-      await sql`
-        WITH thread AS (
-          INSERT INTO chatkit_threads (id, user_id, data, created_at)
-          VALUES (${withoutNul(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz)
-          RETURNING id
-        )
-        INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
-        SELECT ${item.id}, thread.id, ${item.type}, ${item.content_text}, ${item.data}::jsonb, ${item.created_at}::timestamptz
-        FROM thread`.execute(this.db);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`thread ${thread.id} or item ${firstItem.id} already exists`);
-      throw error;
+  async createThread(thread: ThreadMetadata, firstItem: ThreadItem | null, ctx: RequestContext, lease?: TurnLease): Promise<void> {
+    const holder = lease ? { id: lease.id, expires: sql`now() + ${lease.seconds}::int * interval '1 second'` } : { id: null, expires: sql`NULL` };
+    const insertThread = sql`
+      INSERT INTO chatkit_threads (id, user_id, data, created_at, turn_id, turn_expires_at)
+      VALUES (${withoutNul(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz, ${holder.id}, ${holder.expires})`;
+    if (!firstItem) {
+      await insertThread.execute(this.db).catch(rethrow(`thread ${thread.id} already exists`));
+      return;
     }
+    // The thread and its first item in one statement: a failure leaves neither.
+    const item = itemRow(thread.id, firstItem);
+    await sql`
+      WITH thread AS (${insertThread} RETURNING id)
+      INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+      SELECT ${item.id}, thread.id, ${item.type}, ${item.content_text}, ${item.data}::jsonb, ${item.created_at}::timestamptz
+      FROM thread`
+      .execute(this.db)
+      .catch(rethrow(`thread ${thread.id} or item ${firstItem.id} already exists`));
   }
 
   async saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void> {
-    const metadata = threadData(thread);
+    // An update only: a write that follows a delete must not bring the thread back.
     const saved = await this.db
-      .insertInto('chatkit_threads')
-      .values({
-        id: withoutNul(thread.id),
-        user_id: ctx.userId,
-        data: toJsonb(metadata),
-        created_at: thread.created_at,
-      })
-      .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet({ data: (eb) => eb.ref('excluded.data') })
-          .where('chatkit_threads.user_id', '=', ctx.userId),
-      )
+      .updateTable('chatkit_threads')
+      .set({ data: toJsonb(threadData(thread)) })
+      .where('id', '=', withoutNul(thread.id))
+      .where('user_id', '=', ctx.userId)
       .returning('id')
       .executeTakeFirst();
     if (!saved) throw new NotFoundError('thread');
+  }
+
+  async beginTurn(threadId: string, start: TurnStart, ctx: RequestContext) {
+    const id = withoutNul(threadId);
+    const appended = start.append ? itemRow(threadId, start.append) : null;
+    const retryAfter = start.retryAfter === undefined ? null : withoutNul(start.retryAfter);
+    const historyLimit = Math.max(0, start.historyLimit - (appended ? 1 : 0));
+    // One statement, so one round trip before the answer can start. Every part sees the items as
+    // they were before it began: the history leaves out what a retry removes (seq after the
+    // pivot) and cannot see the appended message, which the caller already has. A concurrent
+    // turn that took the lease first makes the UPDATE re-check its row and match nothing.
+    const { rows } = await sql<{ owned: boolean; pivot: boolean | null; data: ThreadRow['data'] | null; updated_at: Date | null; history: ThreadItem[] }>`
+      WITH owned AS (
+        SELECT id FROM chatkit_threads WHERE id = ${id} AND user_id = ${ctx.userId}
+      ), pivot AS (
+        SELECT i.seq, i.type = 'user_message' AS is_message
+        FROM chatkit_thread_items i JOIN owned ON i.thread_id = owned.id
+        WHERE i.id = ${retryAfter}
+      ), leased AS (
+        UPDATE chatkit_threads t
+        SET turn_id = ${start.lease.id}, turn_expires_at = now() + ${start.lease.seconds}::int * interval '1 second',
+            updated_at = CASE WHEN ${appended !== null} THEN greatest(t.updated_at, now()) ELSE t.updated_at END
+        WHERE t.id = ${id} AND t.user_id = ${ctx.userId}
+          AND (t.turn_expires_at IS NULL OR t.turn_expires_at <= now())
+          AND (${retryAfter}::text IS NULL OR EXISTS (SELECT 1 FROM pivot WHERE is_message))
+        RETURNING t.id, t.data, t.updated_at
+      ), removed AS (
+        DELETE FROM chatkit_thread_items i USING leased, pivot
+        WHERE i.thread_id = leased.id AND i.seq > pivot.seq
+      ), appended AS (
+        INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+        SELECT ${appended?.id ?? null}, leased.id, ${appended?.type ?? null}, ${appended?.content_text ?? null},
+               ${appended?.data ?? null}::jsonb, ${appended?.created_at ?? null}::timestamptz
+        FROM leased WHERE ${appended !== null}
+      ), history AS (
+        SELECT i.data, i.seq FROM chatkit_thread_items i JOIN leased ON i.thread_id = leased.id
+        WHERE i.seq <= coalesce((SELECT seq FROM pivot), i.seq)
+        ORDER BY i.seq DESC LIMIT ${historyLimit}
+      )
+      SELECT EXISTS (SELECT 1 FROM owned) AS owned, (SELECT is_message FROM pivot) AS pivot, leased.data, leased.updated_at,
+             (SELECT coalesce(json_agg(h.data ORDER BY h.seq), '[]'::json) FROM history h) AS history
+      FROM (SELECT 1) one LEFT JOIN leased ON true`
+      .execute(this.db)
+      .catch(rethrow(`an item with id ${start.append?.id} already exists`));
+    const row = rows[0]!;
+    if (!row.owned) throw new NotFoundError('thread');
+    if (retryAfter !== null && row.pivot === null) throw new NotFoundError('item');
+    if (retryAfter !== null && !row.pivot) throw new BadRequestError('a retry starts after a user message', 'not_user_message');
+    if (!row.data || !row.updated_at) throw new ThreadBusyError();
+    return {
+      thread: storedThread({ data: row.data, updated_at: row.updated_at }),
+      history: start.append ? [...row.history, start.append] : row.history,
+    };
+  }
+
+  async endTurn(threadId: string, leaseId: string, ctx: RequestContext, title?: string): Promise<StoredThread | null> {
+    // Only the holder releases the lease; a title goes only to a thread that has none yet.
+    const { rows } = await sql<ThreadRow>`
+      UPDATE chatkit_threads
+      SET turn_id = NULL, turn_expires_at = NULL,
+          data = CASE WHEN ${title ?? null}::text IS NOT NULL AND data->>'title' IS NULL
+                      THEN jsonb_set(data, '{title}', to_jsonb(${title === undefined ? null : withoutNul(title)}::text)) ELSE data END
+      WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} AND turn_id = ${leaseId}
+      RETURNING data, updated_at`.execute(this.db);
+    return rows[0] ? storedThread(rows[0]) : null;
+  }
+
+  async setTitleIfUntitled(threadId: string, title: string, ctx: RequestContext): Promise<void> {
+    await sql`
+      UPDATE chatkit_threads SET data = jsonb_set(data, '{title}', to_jsonb(${withoutNul(title)}::text))
+      WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} AND data->>'title' IS NULL`.execute(this.db);
   }
 
   async loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>> {
@@ -179,22 +243,19 @@ export class PostgresStore implements Store {
 
   async addThreadItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void> {
     const row = itemRow(threadId, item);
-    try {
-      const { rows } = await sql`
-        WITH thread AS (
-          UPDATE chatkit_threads SET updated_at = greatest(updated_at, now())
-          WHERE id = ${row.thread_id} AND user_id = ${ctx.userId}
-          RETURNING id
-        )
-        INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
-        SELECT ${row.id}, thread.id, ${row.type}, ${row.content_text}, ${row.data}::jsonb, ${row.created_at}::timestamptz
-        FROM thread
-        RETURNING id`.execute(this.db);
-      if (rows.length === 0) throw new NotFoundError('thread');
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new ConflictError(`an item with id ${item.id} already exists`);
-      throw error;
-    }
+    const { rows } = await sql`
+      WITH thread AS (
+        UPDATE chatkit_threads SET updated_at = greatest(updated_at, now())
+        WHERE id = ${row.thread_id} AND user_id = ${ctx.userId}
+        RETURNING id
+      )
+      INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+      SELECT ${row.id}, thread.id, ${row.type}, ${row.content_text}, ${row.data}::jsonb, ${row.created_at}::timestamptz
+      FROM thread
+      RETURNING id`
+      .execute(this.db)
+      .catch(rethrow(`an item with id ${item.id} already exists`));
+    if (rows.length === 0) throw new NotFoundError('thread');
   }
 
   async saveItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void> {
@@ -207,7 +268,9 @@ export class PostgresStore implements Store {
       ON CONFLICT (id) DO UPDATE
         SET type = excluded.type, content_text = excluded.content_text, data = excluded.data, created_at = excluded.created_at
         WHERE chatkit_thread_items.thread_id = excluded.thread_id
-      RETURNING id`.execute(this.db);
+      RETURNING id`
+      .execute(this.db)
+      .catch(rethrow(`an item with id ${item.id} already exists`));
     if (rows.length === 0) throw new NotFoundError('thread');
   }
 
@@ -337,6 +400,15 @@ function itemRow(threadId: string, item: ThreadItem) {
   };
 }
 
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505';
+/**
+ * Constraint violations as the caller's errors: a taken id is a conflict; a thread deleted by a
+ * concurrent statement (the item's foreign key no longer resolves) is not found.
+ */
+function rethrow(conflict: string) {
+  return (error: unknown): never => {
+    const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+    if (code === '23505') throw new ConflictError(conflict);
+    if (code === '23503') throw new NotFoundError('thread');
+    throw error;
+  };
 }

@@ -21,6 +21,9 @@ export interface ThreadsTable {
   created_at: Timestamp;
   /** Last activity: bumped by every item added. Orders a user's threads. */
   updated_at: DefaultedTimestamp;
+  /** The turn that holds the thread (one streamed answer at a time), until `turn_expires_at`. */
+  turn_id: ColumnType<string | null, string | null | undefined, string | null>;
+  turn_expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface ThreadItemsTable {

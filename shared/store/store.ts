@@ -5,6 +5,26 @@ export interface RequestContext {
   userId: string;
 }
 
+/**
+ * A turn's exclusive hold on its thread: while it lasts no other turn starts there. It ends when
+ * the turn releases it or, if the process died first, after `seconds`.
+ */
+export interface TurnLease {
+  id: string;
+  seconds: number;
+}
+
+/** What a turn starts from, in the one statement that takes the lease. */
+export interface TurnStart {
+  lease: TurnLease;
+  /** How many of the thread's latest items the history holds (the appended item included). */
+  historyLimit: number;
+  /** The user's new message, appended to the thread (which then counts as active now). */
+  append?: ThreadItem | undefined;
+  /** Answer this user message again: every later item is removed and the history ends with it. */
+  retryAfter?: string | undefined;
+}
+
 export interface ItemPageRequest extends PageRequest {
   /** Hidden context items are for the model; clients never see them. Default false. */
   includeHidden?: boolean;
@@ -18,10 +38,26 @@ export interface Store {
   loadThread(threadId: string, ctx: RequestContext): Promise<StoredThread>;
   /** The thread with the first page of its items (oldest first, hidden context excluded). */
   loadThreadWithItems(threadId: string, limit: number, ctx: RequestContext): Promise<{ thread: StoredThread; items: Page<ThreadItem> }>;
-  /** A new thread with its first item, atomically: no thread without its first message. */
-  createThread(thread: ThreadMetadata, firstItem: ThreadItem, ctx: RequestContext): Promise<void>;
-  /** Insert or update; updating another user's thread is "not found". */
+  /**
+   * The only way a thread comes to exist: with its first item (if any) atomically, so there is
+   * never a thread without its first message, and held by `lease` when a turn starts with it.
+   */
+  createThread(thread: ThreadMetadata, firstItem: ThreadItem | null, ctx: RequestContext, lease?: TurnLease): Promise<void>;
+  /** Updates an existing thread; a deleted thread, or another user's, is "not found" (never recreated). */
   saveThread(thread: ThreadMetadata, ctx: RequestContext): Promise<void>;
+  /**
+   * Takes the thread's lease for a turn (ThreadBusyError if another turn holds it), appends the
+   * user's message or removes what follows a retried one, and returns the thread with the
+   * history the turn answers (oldest first, hidden items included, ending with the message).
+   */
+  beginTurn(threadId: string, start: TurnStart, ctx: RequestContext): Promise<{ thread: StoredThread; history: ThreadItem[] }>;
+  /**
+   * Releases the turn's lease (if it still holds it) and gives an untitled thread `title`.
+   * Returns the thread as stored, or null when it no longer exists.
+   */
+  endTurn(threadId: string, leaseId: string, ctx: RequestContext, title?: string): Promise<StoredThread | null>;
+  /** Titles a thread that has no title yet (a title the user chose meanwhile wins). */
+  setTitleIfUntitled(threadId: string, title: string, ctx: RequestContext): Promise<void>;
   /** The user's threads by latest activity (`desc`: newest first). */
   loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>>;
   deleteThread(threadId: string, ctx: RequestContext): Promise<void>;

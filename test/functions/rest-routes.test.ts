@@ -51,7 +51,7 @@ async function userWithThreads(n: number) {
   const threads = [];
   for (let i = 0; i < n; i++) {
     const t = thread({ title: `t${i}` });
-    await store.saveThread(t, { userId });
+    await store.createThread(t, null, { userId });
     threads.push(t);
   }
   return { userId, threads };

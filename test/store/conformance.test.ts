@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/db/connect.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../../shared/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, ThreadBusyError } from '../../shared/errors.js';
 import type { ThreadItem } from '../../shared/protocol/index.js';
 import { MAX_PAGE_SIZE } from '../../shared/store/pagination.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
@@ -26,7 +26,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
   const user = (): RequestContext => ({ userId: uid('user') });
   const threadOf = async (ctx: RequestContext) => {
     const t = thread();
-    await store.saveThread(t, ctx);
+    await store.createThread(t, null, ctx);
     return t;
   };
   const count = async (table: string, where: ReturnType<typeof sql>) => {
@@ -35,10 +35,10 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
   };
 
   describe('threads', () => {
-    it('saves, loads and updates a thread (upsert) without changing its identity', async () => {
+    it('creates, loads and updates a thread without changing its identity', async () => {
       const ctx = user();
       const t = thread({ title: 'First', metadata: { source: 'test', nested: { a: [1] } }, allowed_image_domains: ['example.com'] });
-      await store.saveThread(t, ctx);
+      await store.createThread(t, null, ctx);
       const loaded = await store.loadThread(t.id, ctx);
       expect(loaded).toMatchObject(t);
       expect(Date.parse(loaded.updated_at)).not.toBeNaN();
@@ -279,12 +279,99 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
     });
   });
 
+  describe('turns', () => {
+    const lease = (seconds = 60) => ({ id: uid('turn'), seconds });
+
+    it('a write after a delete never brings the thread back', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      await store.deleteThread(t.id, ctx);
+      await expect(store.saveThread({ ...t, title: 'back?' }, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.addThreadItem(t.id, userMessage(t.id, 'x'), ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.saveItem(t.id, userMessage(t.id, 'x'), ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 10, append: userMessage(t.id, 'x') }, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.endTurn(t.id, 'turn_x', ctx, 'title')).toBeNull();
+      await store.setTitleIfUntitled(t.id, 'title', ctx);
+      expect(await count('chatkit_threads', sql`id = ${t.id}`)).toBe(0);
+      expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBe(0);
+    });
+
+    it('beginTurn appends the message and returns the history ending with it, in one round trip', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const earlier = Array.from({ length: 5 }, (_, i) => userMessage(t.id, `m${i}`));
+      for (const item of earlier) await store.addThreadItem(t.id, item, ctx);
+      const message = userMessage(t.id, 'now');
+      const before = roundTrips;
+      const { thread: loaded, history } = await store.beginTurn(t.id, { lease: lease(), historyLimit: 3, append: message }, ctx);
+      expect(roundTrips - before).toBe(1);
+      expect(loaded).toMatchObject(t);
+      expect(history).toEqual([earlier[3], earlier[4], message]);
+      expect((await store.loadThreadItems(t.id, { order: 'asc' }, ctx)).data.at(-1)).toEqual(message);
+    });
+
+    it('one turn at a time: a held thread is busy until released or expired', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const first = lease();
+      await store.beginTurn(t.id, { lease: first, historyLimit: 5 }, ctx);
+      const refused = userMessage(t.id, 'second writer');
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 5, append: refused }, ctx)).rejects.toBeInstanceOf(ThreadBusyError);
+      await expect(store.loadItem(t.id, refused.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      // Only the holder releases it.
+      expect(await store.endTurn(t.id, 'turn_other', ctx)).toBeNull();
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 5 }, ctx)).rejects.toBeInstanceOf(ThreadBusyError);
+      expect(await store.endTurn(t.id, first.id, ctx)).toMatchObject({ id: t.id });
+      const next = lease(0); // expires at once: a holder that died
+      await store.beginTurn(t.id, { lease: next, historyLimit: 5 }, ctx);
+      await store.beginTurn(t.id, { lease: lease(), historyLimit: 5 }, ctx);
+    });
+
+    it('lets exactly one of many concurrent turns start', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) => store.beginTurn(t.id, { lease: lease(), historyLimit: 5, append: userMessage(t.id, `q${i}`) }, ctx)),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      for (const result of results) if (result.status === 'rejected') expect(result.reason).toBeInstanceOf(ThreadBusyError);
+      expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBe(1);
+    });
+
+    it('retryAfter removes what followed the message and ends the history with it', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const question = userMessage(t.id, 'q');
+      const answer: ThreadItem = { id: uid('msg'), thread_id: t.id, created_at: new Date().toISOString(), type: 'assistant_message', content: [{ type: 'output_text', text: 'a', annotations: [] }] };
+      await store.addThreadItem(t.id, question, ctx);
+      await store.addThreadItem(t.id, answer, ctx);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 5, retryAfter: answer.id }, ctx)).rejects.toMatchObject({ code: 'not_user_message' });
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 5, retryAfter: 'msg_missing' }, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      const { history } = await store.beginTurn(t.id, { lease: lease(), historyLimit: 5, retryAfter: question.id }, ctx);
+      expect(history).toEqual([question]);
+      expect((await store.loadThreadItems(t.id, {}, ctx)).data).toEqual([question]);
+    });
+
+    it('endTurn and setTitleIfUntitled title an untitled thread only', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const held = lease();
+      await store.beginTurn(t.id, { lease: held, historyLimit: 1 }, ctx);
+      expect(await store.endTurn(t.id, held.id, ctx, 'From the model')).toMatchObject({ title: 'From the model' });
+      await store.setTitleIfUntitled(t.id, 'Late', ctx);
+      expect((await store.loadThread(t.id, ctx)).title).toBe('From the model');
+      const untitled = await threadOf(ctx);
+      await store.setTitleIfUntitled(untitled.id, 'Late', ctx);
+      expect((await store.loadThread(untitled.id, ctx)).title).toBe('Late');
+    });
+  });
+
   describe("another user's data is not found", () => {
     it('in every method, and is neither returned, listed nor modified', async () => {
       const owner = user();
       const intruder = user();
       const t = thread({ title: 'private' });
-      await store.saveThread(t, owner);
+      await store.createThread(t, null, owner);
       const item = userMessage(t.id, 'secret');
       await store.addThreadItem(t.id, item, owner);
       const attachment = fileAttachment();
@@ -309,6 +396,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, intruder)],
         ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, intruder)],
         ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'negative', intruder)],
+        ['beginTurn', () => store.beginTurn(t.id, { lease: { id: 'turn_i', seconds: 60 }, historyLimit: 5, append: userMessage(t.id, 'injected') }, intruder)],
         ['saveAttachment', () => store.saveAttachment({ ...attachment, name: 'hijacked' }, intruder)],
         ['loadAttachment', () => store.loadAttachment(attachment.id, intruder)],
         ['deleteAttachment', () => store.deleteAttachment(attachment.id, intruder)],
@@ -316,6 +404,8 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       for (const [name, attempt] of attempts) {
         await expect(attempt(), name).rejects.toBeInstanceOf(NotFoundError);
       }
+      expect(await store.endTurn(t.id, 'turn_i', intruder, 'hijacked')).toBeNull();
+      await store.setTitleIfUntitled(t.id, 'hijacked', intruder);
       // An item saved under the intruder's own thread may not take over the owner's item id.
       const own = await threadOf(intruder);
       await expect(store.saveItem(own.id, { ...item, thread_id: own.id }, intruder)).rejects.toBeInstanceOf(NotFoundError);
@@ -330,7 +420,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
     it('stores U+0000 as U+FFFD everywhere, whole, instead of failing the write', async () => {
       const ctx = user();
       const t = thread({ title: 'nul\u0000title', metadata: { 'k\u0000ey': 'v\u0000' } });
-      await store.saveThread(t, ctx);
+      await store.createThread(t, null, ctx);
       const item = userMessage(t.id, 'before\u0000after \\u0000 stays literal');
       await store.addThreadItem(t.id, item, ctx);
 
@@ -348,6 +438,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       const t = thread();
       const item = userMessage(t.id, 'count me');
       const calls: Array<[string, () => Promise<unknown>]> = [
+        ['createThread', () => store.createThread(t, null, ctx)],
         ['saveThread', () => store.saveThread(t, ctx)],
         ['loadThread', () => store.loadThread(t.id, ctx)],
         ['loadThreadWithItems', () => store.loadThreadWithItems(t.id, 20, ctx)],
@@ -361,6 +452,9 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'positive', ctx)],
         ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, ctx)],
         ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, ctx)],
+        ['beginTurn', () => store.beginTurn(t.id, { lease: { id: 'turn_rt', seconds: 60 }, historyLimit: 5, append: userMessage(t.id, 'rt') }, ctx)],
+        ['endTurn', () => store.endTurn(t.id, 'turn_rt', ctx, 'title')],
+        ['setTitleIfUntitled', () => store.setTitleIfUntitled(t.id, 'title', ctx)],
         ['deleteThread', () => store.deleteThread(t.id, ctx)],
       ];
       for (const [name, call] of calls) {
