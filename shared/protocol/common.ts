@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A JSON object whose shape belongs to the integrator (widgets, tag data, metadata). */
 export const JsonObject = z.record(z.string(), z.unknown());
@@ -8,6 +8,14 @@ export type JsonObject = z.infer<typeof JsonObject>;
 export const IsoTimestamp = z.iso.datetime({ offset: true });
 
 export const Id = z.string().min(1).max(255);
+
+/**
+ * An optional field the reference types declare `X | None`: a client may send `null` for it, and
+ * `null` means absent (the field is dropped, as `exclude_none` would).
+ */
+export function optionalOrNull<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === null ? undefined : value), schema.optional());
+}
 
 export interface Page<T> {
   data: T[];

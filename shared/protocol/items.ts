@@ -1,6 +1,6 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Attachment } from './attachments.js';
-import { Id, IsoTimestamp, JsonObject } from './common.js';
+import { Id, IsoTimestamp, JsonObject, optionalOrNull } from './common.js';
 import { Annotation } from './sources.js';
 import { Task, Workflow } from './workflow.js';
 
@@ -10,15 +10,15 @@ export const InputTag = z.object({
   id: z.string(),
   text: z.string(),
   data: JsonObject,
-  group: z.string().optional(),
+  group: optionalOrNull(z.string()),
   interactive: z.boolean().optional(),
 });
 export const UserMessageContent = z.discriminatedUnion('type', [InputText, InputTag]);
 export type UserMessageContent = z.infer<typeof UserMessageContent>;
 
 export const InferenceOptions = z.object({
-  tool_choice: z.object({ id: z.string() }).optional(),
-  model: z.string().optional(),
+  tool_choice: optionalOrNull(z.object({ id: z.string() })),
+  model: optionalOrNull(z.string()),
 });
 export type InferenceOptions = z.infer<typeof InferenceOptions>;
 

@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import { Id, JsonObject, SortOrder } from './common.js';
+import * as z from 'zod';
+import { Id, JsonObject, SortOrder, optionalOrNull } from './common.js';
 import { InferenceOptions, UserMessageContent } from './items.js';
 
 /** What the ChatKit client sends for a new user message. */
 export const UserMessageInput = z.object({
   content: z.array(UserMessageContent),
   attachments: z.array(Id).default([]),
-  quoted_text: z.string().optional(),
+  quoted_text: optionalOrNull(z.string()),
   inference_options: InferenceOptions.default({}),
 });
 export type UserMessageInput = z.infer<typeof UserMessageInput>;
@@ -26,11 +26,14 @@ export const StructuredInputSubmission = z.object({
 });
 export type StructuredInputSubmission = z.infer<typeof StructuredInputSubmission>;
 
-/** Page sizes arrive as numbers; the store refuses nonsense and clamps to its maximum. */
-const Limit = z.number().optional();
+/**
+ * Page sizes arrive as numbers; `0` and `null` mean the default page size, as in the reference.
+ * The store refuses the rest of the nonsense (negative, fractional) and clamps to its maximum.
+ */
+const Limit = optionalOrNull(z.number().transform((limit) => (limit === 0 ? undefined : limit)));
 
-const ListParams = { limit: Limit, order: SortOrder.default('desc'), after: Id.optional() };
-const CustomActionParams = z.object({ thread_id: Id, item_id: Id.optional(), action: Action });
+const ListParams = { limit: Limit, order: SortOrder.default('desc'), after: optionalOrNull(Id) };
+const CustomActionParams = z.object({ thread_id: Id, item_id: optionalOrNull(Id), action: Action });
 
 function request<T extends string, P extends z.ZodType>(type: T, params: P) {
   return z.object({ type: z.literal(type), params, metadata: JsonObject.default({}) });

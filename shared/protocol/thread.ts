@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Id, IsoTimestamp, JsonObject, type Page } from './common.js';
 import type { ThreadItem } from './items.js';
 

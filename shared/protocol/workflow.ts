@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { FileSource, UrlSource } from './sources.js';
 
 const TaskBase = { status_indicator: z.enum(['none', 'loading', 'complete']).optional() };
