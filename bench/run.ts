@@ -98,7 +98,7 @@ try {
     return roundTrips.length;
   };
   const opsThread = { id: 'thr_ops', created_at: new Date().toISOString(), status: { type: 'active' as const }, metadata: {} };
-  await ours.saveThread(opsThread, ctx);
+  await ours.createThread(opsThread, null, ctx);
   const message = (id: string) => ({ id, thread_id: opsThread.id, created_at: new Date().toISOString(), type: 'user_message' as const, content: [{ type: 'input_text' as const, text: 'hi' }], attachments: [], inference_options: {} });
   for (let i = 0; i < 3; i++) await ours.addThreadItem(opsThread.id, message(`msg_seed_${i}`), ctx);
   const rt: Array<[string, number, number]> = [
@@ -108,10 +108,10 @@ try {
     [
       'threads.add_user_message (store work, excl. model)',
       await count(async () => {
-        await ours.loadThread(opsThread.id, ctx);
-        await ours.addThreadItem(opsThread.id, message('msg_ours_u'), ctx);
-        await ours.loadThreadItems(opsThread.id, { limit: 40, order: 'desc', includeHidden: true }, ctx);
+        const lease = { id: 'turn_bench', seconds: 60 };
+        await ours.beginTurn(opsThread.id, { lease, historyLimit: 40, append: message('msg_ours_u') }, ctx);
         await ours.addThreadItem(opsThread.id, message('msg_ours_a'), ctx);
+        await ours.endTurn(opsThread.id, lease.id, ctx);
       }),
       await count(async () => {
         await seed.loadThread(opsThread.id, BENCH_USER);
@@ -207,7 +207,7 @@ try {
   const chatkit = new ChatKitServer({ store: ours, responder: new OpenAIResponder({ client, model: 'bench', instructions: '' }) });
   const deltas = Array.from({ length: 500 }, (_, i) => `w${i} `);
   const streamThread = { id: 'thr_stream', created_at: new Date().toISOString(), status: { type: 'active' as const }, metadata: {}, title: 'Streaming' };
-  await ours.saveThread(streamThread, ctx);
+  await ours.createThread(streamThread, null, ctx);
   const turnBody = JSON.stringify({ type: 'threads.add_user_message', params: { thread_id: streamThread.id, input: { content: [{ type: 'input_text', text: 'go' }], attachments: [], inference_options: {} } } });
   let writes = 0;
   let trips = 0;
@@ -221,7 +221,7 @@ try {
     server: async () => {
       model.enqueue({ text: deltas });
       roundTrips = [];
-      const result = await chatkit.process(turnBody, ctx, new AbortController().signal);
+      const result = await chatkit.process(turnBody, ctx, { signal: new AbortController().signal });
       if (result.kind === 'stream') for await (const event of result.events) encodeSse(event);
       trips = roundTrips.length;
       writes = roundTrips.filter((q) => !/^\s*select/i.test(q)).length;

@@ -2,6 +2,7 @@ import type { Context as LambdaContext } from 'aws-lambda';
 import type { Hono } from 'hono';
 import { streamHandle } from 'hono/aws-lambda';
 import type { Writable } from 'node:stream';
+import { ServerStopping } from '../../shared/errors.js';
 import type { StreamingContext } from './lambda-transport.js';
 
 /** Time kept back before the function's timeout to stop the model and save the partial answer. */
@@ -20,10 +21,12 @@ export function streamingHandler(app: Hono<any>): StreamingLambda {
   return awslambda.streamifyResponse(async (event, responseStream, context) => {
     const aborter = new AbortController();
     const pending: Promise<unknown>[] = [];
-    const abort = (reason: string) => aborter.signal.aborted || aborter.abort(new Error(reason));
-    responseStream.once('close', () => abort('client disconnected'));
-    responseStream.once('error', () => abort('client disconnected'));
-    const timer = setTimeout(() => abort('function timeout near'), Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS));
+    const abort = (reason: Error) => aborter.signal.aborted || aborter.abort(reason);
+    responseStream.once('close', () => abort(new Error('client disconnected')));
+    responseStream.once('error', () => abort(new Error('client disconnected')));
+    // The client is still there: the server stops the turn and tells it so.
+    const stopping = () => abort(new ServerStopping('the function is about to time out'));
+    const timer = setTimeout(stopping, Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS));
     const streamingContext: StreamingContext = Object.assign(Object.create(context) as LambdaContext, {
       abortSignal: aborter.signal,
       waitUntil: (work: Promise<unknown>) => void pending.push(work),

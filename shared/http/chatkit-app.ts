@@ -10,7 +10,7 @@ export interface ChatKitDeps extends ApiOptions {
 /** POST /chatkit: the ChatKit protocol, JSON or Server-Sent Events. */
 export function chatkitApp({ chatkit, ...options }: ChatKitDeps) {
   return createApi(options).post('/chatkit', async (c) => {
-    const result = await chatkit.process(await c.req.text(), { userId: c.var.userId }, c.var.abortSignal);
+    const result = await chatkit.process(await c.req.text(), { userId: c.var.userId }, { signal: c.var.abortSignal, waitUntil: c.var.waitUntil });
     if (result.kind === 'json') return c.json(result.body as object);
     const { body, done } = sseBody(result.events, c.var.logger);
     c.var.waitUntil(done);

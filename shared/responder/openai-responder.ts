@@ -36,13 +36,16 @@ export class OpenAIResponder implements Responder {
         }
         case 'response.content_part.added': {
           const item = messages.get(event.item_id);
-          if (!item || event.part.type !== 'output_text') break;
-          const content = { type: 'output_text' as const, text: event.part.text, annotations: [] };
+          if (!item || (event.part.type !== 'output_text' && event.part.type !== 'refusal')) break;
+          // A refusal is shown as what it is: the model's text (as the reference converts it).
+          const text = event.part.type === 'refusal' ? event.part.refusal : event.part.text;
+          const content = { type: 'output_text' as const, text, annotations: [] };
           item.content[event.content_index] = content;
           yield { type: 'thread.item.updated', item_id: item.id, update: { type: 'assistant_message.content_part.added', content_index: event.content_index, content: { ...content } } };
           break;
         }
-        case 'response.output_text.delta': {
+        case 'response.output_text.delta':
+        case 'response.refusal.delta': {
           const item = messages.get(event.item_id);
           const part = item?.content[event.content_index];
           if (!item || !part) break;
@@ -63,11 +66,12 @@ export class OpenAIResponder implements Responder {
           };
           break;
         }
-        case 'response.output_text.done': {
+        case 'response.output_text.done':
+        case 'response.refusal.done': {
           const item = messages.get(event.item_id);
           const part = item?.content[event.content_index];
           if (!item || !part) break;
-          part.text = event.text;
+          part.text = event.type === 'response.refusal.done' ? event.refusal : event.text;
           yield { type: 'thread.item.updated', item_id: item.id, update: { type: 'assistant_message.content_part.done', content_index: event.content_index, content: structuredClone(part) } };
           break;
         }

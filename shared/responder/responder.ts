@@ -11,7 +11,10 @@ export interface TurnInput {
   ctx: RequestContext;
   store: Store;
   ids: IdGenerator;
-  /** The thread's latest items, oldest first, hidden context included (one query, on demand). */
+  /**
+   * The items the turn answers, oldest first, hidden context included: a window of the thread's
+   * latest items that ends with the message being answered (loaded with the turn's first statement).
+   */
   history(): Promise<ThreadItem[]>;
 }
 
@@ -23,6 +26,11 @@ export interface Responder {
   respond(input: TurnInput, signal: AbortSignal): AsyncIterable<ThreadStreamEvent>;
   /** A short title for a new thread, from its first message. */
   title(firstMessage: string, signal: AbortSignal): Promise<string>;
+  /**
+   * Tools a client may pick with `inference_options.tool_choice` (by id); a choice of any other
+   * tool is refused before the turn starts. None: the client may not pick a tool.
+   */
+  readonly tools?: readonly string[];
 }
 
 /** Speech to text for `input.transcribe`. */

@@ -1,11 +1,12 @@
-import { BadRequestError, NotEnabledError } from '../errors.js';
+import { isConnectionTerminated } from '../db/connect.js';
+import { BadRequestError, ClientError, ConflictError, NotEnabledError, NotFoundError, ServerStopping } from '../errors.js';
 import { defaultIds, type IdGenerator } from '../ids.js';
 import {
-  ChatKitRequest,
   isStreamingRequest,
   type Action,
   type AssistantMessageItem,
   type Attachment,
+  type ClientToolCallItem,
   type FeedbackKind,
   type NonStreamingRequest,
   type StoredThread,
@@ -15,9 +16,11 @@ import {
   type UserMessageInput,
   type UserMessageItem,
 } from '../protocol/index.js';
-import type { Responder, Transcriber, TurnInput } from '../responder/responder.js';
-import type { RequestContext, Store } from '../store/store.js';
+import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
+import type { RequestContext, Store, TurnLease } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
+import { parseRequest } from './parse-request.js';
+import { answerStructuredInput } from './structured-input.js';
 
 export type ChatKitResult =
   | { kind: 'json'; body: unknown }
@@ -42,20 +45,50 @@ export interface ChatKitServerOptions {
   transcriber?: Transcriber | undefined;
   actions?: ActionHandler | undefined;
   ids?: IdGenerator | undefined;
-  /** How many of a thread's latest items a responder's history holds. */
+  /** How many of a thread's latest items a turn's history holds (default 40). */
   historyWindow?: number | undefined;
+  /** Models a client may pick with `inference_options.model`; unset: any (no model behind the responder). */
+  models?: readonly string[] | undefined;
+  /** The longest a turn may run: a turn whose process died holds its thread no longer than this (default 300 s). */
+  turnSeconds?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
+}
+
+/** What a transport hands the server besides the request. */
+export interface RequestOptions {
+  /** Fires when the client goes away, or with a ServerStopping reason when the server stops the turn. */
+  signal: AbortSignal;
+  /** Keeps the process alive for work that outlives the response (a title that comes late). */
+  waitUntil?: ((work: Promise<unknown>) => void) | undefined;
 }
 
 /** The note a cancelled turn leaves for the model, so the next turn does not carry on the old answer. */
 export const CANCELLED_NOTE = 'The user cancelled the previous response before it finished; do not continue it unless asked.';
+/** The note an interrupted turn leaves: the user was told and may ask again. */
+export const INTERRUPTED_NOTE = 'The previous response was cut off by the server before it finished; the user was told it was interrupted.';
 
 const ITEMS_PAGE = 20;
+const DEFAULT_HISTORY_WINDOW = 40;
+const DEFAULT_TURN_SECONDS = 300;
+/** Attempts at writing an item the client was shown as done, across dropped connections. */
+const DONE_WRITE_ATTEMPTS = 3;
+
+/** One streamed answer: what it answers and what it holds. */
+interface Turn {
+  thread: StoredThread;
+  /** The message being answered; null after a tool output or a structured input. */
+  item: UserMessageItem | null;
+  history: ThreadItem[];
+  lease: TurnLease | null;
+  /** Events already true in the store, sent before `stream_options`. */
+  prefix: ThreadStreamEvent[];
+}
 
 /**
  * The ChatKit protocol over a Store and a Responder. `process` validates the request and does
- * every check that can fail (ownership included) before it returns, so a transport can still
- * answer with a 4xx; a streaming result is then driven by iterating its events to the end.
+ * every check that can fail (ownership, a thread busy with another turn) before it returns, so
+ * a transport can still answer with a 4xx; a streaming result is then driven by iterating its
+ * events to the end.
  */
 export class ChatKitServer {
   protected readonly store: Store;
@@ -68,10 +101,10 @@ export class ChatKitServer {
     this.ids = options.ids ?? defaultIds;
   }
 
-  async process(rawBody: string, ctx: RequestContext, signal: AbortSignal): Promise<ChatKitResult> {
-    const request = parseRequest(rawBody);
-    if (isStreamingRequest(request)) return { kind: 'stream', events: await this.stream(request, ctx, signal) };
-    return { kind: 'json', body: await this.json(request, ctx, signal) };
+  async process(rawBody: string, ctx: RequestContext, { signal, waitUntil }: RequestOptions): Promise<ChatKitResult> {
+    const parsed = parseRequest(rawBody);
+    if (isStreamingRequest(parsed)) return { kind: 'stream', events: await this.stream(parsed, ctx, signal, waitUntil) };
+    return { kind: 'json', body: await this.json(parsed, ctx, signal) };
   }
 
   // ---- non-streaming ----
@@ -138,63 +171,82 @@ export class ChatKitServer {
 
   // ---- streaming: every check first, then a lazy stream ----
 
-  protected async stream(request: StreamingRequest, ctx: RequestContext, signal: AbortSignal): Promise<AsyncIterable<ThreadStreamEvent>> {
+  protected async stream(
+    request: StreamingRequest,
+    ctx: RequestContext,
+    signal: AbortSignal,
+    waitUntil: RequestOptions['waitUntil'],
+  ): Promise<AsyncIterable<ThreadStreamEvent>> {
+    const answer = (turn: Turn, lead: ThreadStreamEvent[] = []) =>
+      this.run(turn, ctx, signal, waitUntil, (turnSignal) => this.respond(turn, ctx, lead, turnSignal));
     switch (request.type) {
       case 'threads.create': {
         const now = new Date().toISOString();
         const thread: StoredThread = { id: this.ids('thread'), created_at: now, updated_at: now, status: { type: 'active' }, metadata: {} };
         const item = await this.userMessage(thread.id, request.params.input, ctx);
-        await this.store.createThread(thread, item, ctx);
-        return this.turn(thread, item, ctx, signal, [
-          { type: 'thread.created', thread: clientThread(thread) },
-          { type: 'thread.item.done', item },
-        ]);
+        const lease = this.lease();
+        await this.store.createThread(thread, item, ctx, lease);
+        return answer({
+          thread,
+          item,
+          history: [item],
+          lease,
+          prefix: [
+            { type: 'thread.created', thread: clientThread(thread) },
+            { type: 'thread.item.done', item },
+          ],
+        });
       }
       case 'threads.add_user_message': {
-        const thread = await this.store.loadThread(request.params.thread_id, ctx);
-        const item = await this.userMessage(thread.id, request.params.input, ctx);
-        await this.store.addThreadItem(thread.id, item, ctx);
-        return this.turn(thread, item, ctx, signal, [{ type: 'thread.item.done', item }]);
+        const item = await this.userMessage(request.params.thread_id, request.params.input, ctx);
+        const lease = this.lease();
+        const { thread, history } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
+        return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }] });
       }
       case 'threads.add_client_tool_output': {
-        const thread = await this.store.loadThread(request.params.thread_id, ctx);
-        const [latest] = (await this.store.loadThreadItems(thread.id, { limit: 1, order: 'desc', includeHidden: true }, ctx)).data;
+        const lease = this.lease();
+        const { thread, history } = await this.store.beginTurn(request.params.thread_id, { lease, historyLimit: this.historyWindow }, ctx);
+        const latest = history.at(-1);
         if (latest?.type !== 'client_tool_call' || latest.status !== 'pending') {
+          await this.releaseQuietly(thread.id, lease, ctx);
           throw new BadRequestError('the thread has no pending client tool call to take an output', 'no_pending_tool_call');
         }
-        await this.store.saveItem(thread.id, { ...latest, status: 'completed', output: request.params.result }, ctx);
-        return this.turn(thread, null, ctx, signal, []);
+        const completed: ClientToolCallItem = { ...latest, status: 'completed', output: request.params.result };
+        await this.store.saveItem(thread.id, completed, ctx);
+        // Calls the user left unanswered (they wrote instead) can never get an output: drop them.
+        const dangling = history.filter((item) => item.type === 'client_tool_call' && item.status === 'pending' && item.id !== latest.id);
+        for (const call of dangling) await this.store.deleteThreadItem(thread.id, call.id, ctx);
+        const rest = history.filter((item) => !dangling.includes(item) && item !== latest);
+        return answer({ thread, item: null, history: [...rest, completed], lease, prefix: [] });
       }
       case 'threads.add_structured_input': {
         const { thread_id, item_id, input } = request.params;
-        const thread = await this.store.loadThread(thread_id, ctx);
-        const item = await this.store.loadItem(thread.id, item_id, ctx);
-        if (item.type !== 'structured_input' || item.status !== 'pending') {
+        const pending = await this.store.loadItem(thread_id, item_id, ctx);
+        if (pending.type !== 'structured_input' || pending.status !== 'pending') {
           throw new BadRequestError(`item ${item_id} is not a pending structured input`, 'not_pending_input');
         }
-        const answered = {
-          ...item,
-          status: input.status,
-          inputs: item.inputs.map((question) => {
-            const answer = input.answers[question.id];
-            return answer ? { ...question, answer } : question;
-          }),
-        };
-        await this.store.saveItem(thread.id, answered, ctx);
-        return this.turn(thread, null, ctx, signal, [{ type: 'thread.item.replaced', item: answered }]);
+        const answered = answerStructuredInput(pending, input);
+        const lease = this.lease();
+        const { thread, history } = await this.store.beginTurn(thread_id, { lease, historyLimit: this.historyWindow }, ctx);
+        const withAnswers = history.map((item) => (item.id === answered.id ? answered : item));
+        // The replacement goes through the turn's pipeline: stored, and sent after stream_options.
+        return answer({ thread, item: null, history: withAnswers, lease, prefix: [] }, [{ type: 'thread.item.replaced', item: answered }]);
       }
       case 'threads.retry_after_item': {
-        const thread = await this.store.loadThread(request.params.thread_id, ctx);
-        const item = await this.store.loadItem(thread.id, request.params.item_id, ctx);
-        if (item.type !== 'user_message') throw new BadRequestError('a retry starts after a user message', 'not_user_message');
-        await this.store.deleteItemsAfter(thread.id, item.id, ctx);
-        return this.turn(thread, item, ctx, signal, []);
+        const lease = this.lease();
+        const { thread, history } = await this.store.beginTurn(
+          request.params.thread_id,
+          { lease, historyLimit: this.historyWindow, retryAfter: request.params.item_id },
+          ctx,
+        );
+        return answer({ thread, item: history.at(-1) as UserMessageItem, history, lease, prefix: [] });
       }
       case 'threads.custom_action': {
         const actions = this.requireActions();
         const { thread, sender } = await this.actionTarget(request.params, ctx);
         const action = request.params.action;
-        return this.run(thread, null, ctx, signal, [], () => actions.action(thread, action, sender, ctx, signal));
+        const turn: Turn = { thread, item: null, history: [], lease: null, prefix: [] };
+        return this.run(turn, ctx, signal, waitUntil, (turnSignal) => actions.action(thread, action, sender, ctx, turnSignal));
       }
     }
   }
@@ -210,8 +262,20 @@ export class ChatKitServer {
     return { thread, sender };
   }
 
-  /** A user message from the client's input; its attachments must be the caller's. */
+  /** A user message from the client's input; its model and tool must be offered, its attachments the caller's. */
   protected async userMessage(threadId: string, input: UserMessageInput, ctx: RequestContext): Promise<UserMessageItem> {
+    const { model, tool_choice } = input.inference_options;
+    const models = this.options.models;
+    if (model !== undefined && models && !models.includes(model)) {
+      throw new BadRequestError(`inference_options.model: expected one of ${models.join(', ')}`, 'model_not_allowed');
+    }
+    const tools = this.responder.tools ?? [];
+    if (tool_choice && !tools.includes(tool_choice.id)) {
+      throw new BadRequestError(
+        tools.length ? `inference_options.tool_choice.id: expected one of ${tools.join(', ')}` : 'inference_options.tool_choice: this assistant offers no tools to choose',
+        'unknown_tool',
+      );
+    }
     const attachments = await Promise.all(input.attachments.map((id) => this.store.loadAttachment(id, ctx)));
     return {
       id: this.ids('message'),
@@ -225,71 +289,101 @@ export class ChatKitServer {
     };
   }
 
-  private turn(thread: StoredThread, item: UserMessageItem | null, ctx: RequestContext, signal: AbortSignal, prefix: ThreadStreamEvent[]) {
-    const input: TurnInput = {
-      thread,
-      item,
-      ctx,
-      store: this.store,
-      ids: this.ids,
-      history: async () => {
-        const page = await this.store.loadThreadItems(thread.id, { limit: this.options.historyWindow ?? 40, order: 'desc', includeHidden: true }, ctx);
-        return page.data.reverse();
-      },
-    };
-    return this.run(thread, item, ctx, signal, prefix, () => this.responder.respond(input, signal));
+  private get historyWindow(): number {
+    return this.options.historyWindow ?? DEFAULT_HISTORY_WINDOW;
+  }
+
+  private lease(): TurnLease {
+    return { id: this.ids('turn'), seconds: this.options.turnSeconds ?? DEFAULT_TURN_SECONDS };
+  }
+
+  private async *respond(turn: Turn, ctx: RequestContext, lead: ThreadStreamEvent[], signal: AbortSignal): AsyncIterable<ThreadStreamEvent> {
+    yield* lead;
+    const input: TurnInput = { thread: turn.thread, item: turn.item, ctx, store: this.store, ids: this.ids, history: async () => turn.history };
+    yield* this.responder.respond(input, signal);
   }
 
   /**
    * Forwards the producer's events, persisting what they say, and keeps the thread in step.
-   * On cancellation it keeps the partial answer (when it has text) and leaves a hidden note;
-   * `finally` makes that happen however the iteration ends.
+   * Ends the same way whatever happens: a client that left gets its partial answer kept and a
+   * hidden note; a server stop tells the client what was kept; an error is one `error` event;
+   * the lease is released and a title that came in time is sent.
    */
   private async *run(
-    thread: StoredThread,
-    item: UserMessageItem | null,
+    turn: Turn,
     ctx: RequestContext,
-    signal: AbortSignal,
-    prefix: ThreadStreamEvent[],
-    produce: () => AsyncIterable<ThreadStreamEvent>,
+    outer: AbortSignal,
+    waitUntil: RequestOptions['waitUntil'],
+    produce: (signal: AbortSignal) => AsyncIterable<ThreadStreamEvent>,
   ): AsyncGenerator<ThreadStreamEvent> {
+    const { thread } = turn;
+    // The server's own reason to stop the producer: a failed write (the thread was deleted).
+    const failed = new AbortController();
+    const signal = AbortSignal.any([outer, failed.signal]);
     const pending = new Map<string, AssistantMessageItem>();
+    const title = turn.item && !thread.title ? this.startTitle(turn.item, signal) : null;
     let saved = threadState(thread);
-    const threadChange = async (): Promise<ThreadStreamEvent | null> => {
-      const state = threadState(thread);
-      if (state === saved) return null;
-      await this.store.saveThread(thread, ctx);
-      saved = state;
-      return { type: 'thread.updated', thread: clientThread(thread) };
-    };
+    let released = false;
     try {
-      for (const event of prefix) yield clientEvent(event)!;
+      for (const event of turn.prefix) yield clientEvent(event)!;
       yield { type: 'stream_options', stream_options: { allow_cancel: true } };
       try {
-        for await (const event of produce()) {
+        for await (const event of produce(signal)) {
           if (signal.aborted) break;
           await this.persist(thread.id, event, pending, ctx);
-          const update = await threadChange();
-          if (update) yield update;
           const visible = clientEvent(event);
           if (visible) yield visible;
-        }
-        if (!signal.aborted && item && !thread.title) {
-          thread.title = await this.responder.title(item.content.map((part) => part.text).join(''), signal);
+          // After the event that changed it, as the reference orders it.
+          if (threadState(thread) !== saved) {
+            await this.store.saveThread(thread, ctx);
+            saved = threadState(thread);
+            yield { type: 'thread.updated', thread: clientThread(thread) };
+          }
         }
       } catch (error) {
-        if (!signal.aborted) {
-          this.options.onError?.('responder failed', error);
-          yield { type: 'error', code: 'stream.error', allow_retry: true };
+        if (!outer.aborted) {
+          failed.abort(error);
+          yield this.errorEvent(error);
         }
       }
-      if (!signal.aborted) {
-        const update = await threadChange();
-        if (update) yield update;
+
+      if (outer.aborted && outer.reason instanceof ServerStopping) {
+        yield* this.keepInterruptedTurn(thread.id, pending, ctx);
+      } else if (outer.aborted) {
+        await this.keepCancelledTurn(thread.id, pending, ctx);
+      }
+      if (turn.lease) {
+        released = true;
+        const ready = title && !outer.aborted ? title.value() : undefined;
+        const stored = await this.store.endTurn(thread.id, turn.lease.id, ctx, ready);
+        if (ready !== undefined && stored?.title && stored.title !== thread.title) {
+          thread.title = stored.title;
+          yield { type: 'thread.updated', thread: clientThread(thread) };
+        } else if (title && ready === undefined && !signal.aborted) {
+          // The answer is done and the title is not: the stream closes now; the title lands later.
+          const late = title.promise.then((text) => this.store.setTitleIfUntitled(thread.id, text, ctx));
+          waitUntil?.(late.catch((error) => this.options.onError?.('could not save the title', error)));
+        }
       }
     } finally {
-      if (signal.aborted) await this.keepCancelledTurn(thread.id, pending, ctx);
+      if (turn.lease && !released) await this.releaseQuietly(thread.id, turn.lease, ctx);
     }
+  }
+
+  private startTitle(item: UserMessageItem, signal: AbortSignal) {
+    const text = item.content.map((part) => part.text).join('');
+    let value: string | undefined;
+    const promise = this.responder.title(text, signal).catch(() => fallbackTitle(text));
+    void promise.then((title) => (value = title));
+    return { promise, value: () => value };
+  }
+
+  private errorEvent(error: unknown): ThreadStreamEvent {
+    if (error instanceof NotFoundError) {
+      return { type: 'error', code: 'custom', message: 'This conversation was deleted while the answer was being written.', allow_retry: false };
+    }
+    if (!(error instanceof ClientError)) this.options.onError?.('the turn failed', error);
+    return { type: 'error', code: 'stream.error', allow_retry: true };
   }
 
   /** Writes happen when an item is done, replaced or removed: never per delta. */
@@ -314,7 +408,7 @@ export class ChatKitServer {
       }
       case 'thread.item.done':
         pending.delete(event.item.id);
-        await this.store.addThreadItem(threadId, event.item, ctx);
+        await this.addDoneItem(threadId, event.item, ctx);
         break;
       case 'thread.item.replaced':
         await this.store.saveItem(threadId, event.item, ctx);
@@ -326,19 +420,62 @@ export class ChatKitServer {
     }
   }
 
+  /**
+   * An item the client is about to be shown as done must be stored: the write is tried again
+   * when the connection drops under it. It is idempotent by id, so a conflict on a later
+   * attempt means an earlier one did commit.
+   */
+  private async addDoneItem(threadId: string, item: ThreadItem, ctx: RequestContext) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.addThreadItem(threadId, item, ctx);
+      } catch (error) {
+        if (attempt > 1 && error instanceof ConflictError) return;
+        if (attempt === DONE_WRITE_ATTEMPTS || !isConnectionTerminated(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Non-empty partial answers, as they were when the stream stopped. */
+  private partialAnswers(pending: Map<string, AssistantMessageItem>): AssistantMessageItem[] {
+    return [...pending.values()]
+      .map((message) => ({ ...message, content: message.content.filter((part) => part && part.text.trim().length > 0) }))
+      .filter((message) => message.content.length > 0);
+  }
+
   private async keepCancelledTurn(threadId: string, pending: Map<string, AssistantMessageItem>, ctx: RequestContext) {
     try {
-      for (const message of pending.values()) {
-        const content = message.content.filter((part) => part && part.text.length > 0);
-        if (content.length) await this.store.addThreadItem(threadId, { ...message, content }, ctx);
-      }
-      await this.store.addThreadItem(
-        threadId,
-        { id: this.ids('sdk_hidden_context'), thread_id: threadId, created_at: new Date().toISOString(), type: 'sdk_hidden_context', content: CANCELLED_NOTE },
-        ctx,
-      );
+      for (const message of this.partialAnswers(pending)) await this.addDoneItem(threadId, message, ctx);
+      await this.store.addThreadItem(threadId, this.hiddenNote(threadId, CANCELLED_NOTE), ctx);
     } catch (error) {
       this.options.onError?.('could not save the cancelled turn', error);
+    }
+  }
+
+  /** The server stopped the turn with the client still there: it is shown what was kept, then told. */
+  private async *keepInterruptedTurn(threadId: string, pending: Map<string, AssistantMessageItem>, ctx: RequestContext): AsyncGenerator<ThreadStreamEvent> {
+    try {
+      for (const message of this.partialAnswers(pending)) {
+        await this.addDoneItem(threadId, message, ctx);
+        yield { type: 'thread.item.done', item: message };
+      }
+      await this.store.addThreadItem(threadId, this.hiddenNote(threadId, INTERRUPTED_NOTE), ctx);
+    } catch (error) {
+      this.options.onError?.('could not save the interrupted turn', error);
+    }
+    yield { type: 'error', code: 'stream.error', message: 'The response was interrupted before it finished.', allow_retry: true };
+  }
+
+  private hiddenNote(threadId: string, content: string): ThreadItem {
+    return { id: this.ids('sdk_hidden_context'), thread_id: threadId, created_at: new Date().toISOString(), type: 'sdk_hidden_context', content };
+  }
+
+  private async releaseQuietly(threadId: string, lease: TurnLease, ctx: RequestContext) {
+    try {
+      await this.store.endTurn(threadId, lease.id, ctx);
+    } catch (error) {
+      this.options.onError?.('could not release the thread (its lease will expire)', error);
     }
   }
 }
@@ -347,24 +484,3 @@ function threadState(thread: StoredThread): string {
   const { updated_at: _, ...state } = thread;
   return JSON.stringify(state);
 }
-
-function parseRequest(rawBody: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody);
-  } catch {
-    throw new BadRequestError('The request body is not valid JSON', 'invalid_json');
-  }
-  const type = (json as { type?: unknown } | null)?.type;
-  const known = ChatKitRequest.options.flatMap((union) => union.options.map((o) => o.shape.type.value)) as string[];
-  if (typeof type !== 'string' || !known.includes(type)) {
-    throw new BadRequestError(`Unknown request type ${JSON.stringify(type)}`, 'unknown_request_type');
-  }
-  const parsed = ChatKitRequest.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new BadRequestError(`${type}: ${issue.path.join('.') || 'request'}: ${issue.message}`, 'invalid_params');
-  }
-  return parsed.data;
-}
-

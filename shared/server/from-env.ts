@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { EchoResponder } from '../responder/echo-responder.js';
 import { DEFAULT_INSTRUCTIONS, DEFAULT_MODEL, OpenAIResponder, OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
-import { ChatKitServer } from './chatkit-server.js';
+import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
 
 interface Log {
   warn(message: string, ...extra: unknown[]): void;
@@ -10,23 +10,44 @@ interface Log {
 }
 
 /**
- * The server as configured by OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_INSTRUCTIONS
- * and OPENAI_TRANSCRIBE_MODEL. Without a key it answers with the offline echo responder and says
- * so — except in production (NODE_ENV=production), where a missing key stops the start.
+ * The server as the environment configures it (README, Configuration). Without OPENAI_API_KEY it
+ * answers with the offline echo responder and says so — except in production (NODE_ENV=production),
+ * where a missing key stops the start.
  */
 export function createChatKitServerFromEnv(store: Store, env: NodeJS.ProcessEnv, log: Log, announce?: (line: string) => void): ChatKitServer {
-  const onError = (message: string, error: unknown) => log.error(message, { error });
+  const common: Omit<ChatKitServerOptions, 'responder'> = {
+    store,
+    historyWindow: positiveInteger(env, 'CHATKIT_HISTORY_ITEMS'),
+    turnSeconds: positiveInteger(env, 'TURN_MAX_SECONDS'),
+    onError: (message, error) => log.error(message, { error }),
+  };
+  const listed = list(env.OPENAI_MODELS);
   if (!env.OPENAI_API_KEY) {
     if (env.NODE_ENV === 'production') throw new Error('OPENAI_API_KEY is required in production');
     const notice = 'No OPENAI_API_KEY: answering with the offline echo responder (set OPENAI_API_KEY for real answers)';
     announce ? announce(notice) : log.warn(notice);
-    return new ChatKitServer({ store, responder: new EchoResponder(), onError });
+    return new ChatKitServer({ ...common, responder: new EchoResponder(), models: listed });
   }
+  const model = env.OPENAI_MODEL || DEFAULT_MODEL;
   const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
   return new ChatKitServer({
-    store,
-    responder: new OpenAIResponder({ client, model: env.OPENAI_MODEL || DEFAULT_MODEL, instructions: env.OPENAI_INSTRUCTIONS || DEFAULT_INSTRUCTIONS }),
+    ...common,
+    // A client may pick a model only from this list: any other would be billed to the deployment.
+    models: listed ?? [model],
+    responder: new OpenAIResponder({ client, model, instructions: env.OPENAI_INSTRUCTIONS || DEFAULT_INSTRUCTIONS }),
     transcriber: new OpenAITranscriber(client, env.OPENAI_TRANSCRIBE_MODEL || undefined),
-    onError,
   });
+}
+
+function list(value: string | undefined): string[] | undefined {
+  const items = (value ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+function positiveInteger(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name];
+  if (value === undefined || value === '') return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${name} must be a positive whole number, not "${value}"`);
+  return number;
 }

@@ -9,6 +9,8 @@ export interface ScriptedTurn {
   deltaDelayMs?: number;
   annotations?: Array<{ type: 'url_citation'; url: string; title?: string; start_index: number; end_index: number }>;
   functionCall?: { name: string; arguments: string; call_id?: string };
+  /** A refusal content part instead of output text (a string is split into words). */
+  refusal?: string;
   /** An HTTP error instead of a stream. */
   failWith?: { status: number; message: string };
   /** An `error` event after this many deltas, then the stream ends. */
@@ -24,7 +26,8 @@ export interface RecordedRequest {
 export interface ScriptedOpenAI {
   baseURL: string;
   enqueue(...turns: ScriptedTurn[]): void;
-  enqueueTitle(title: string): void;
+  /** The next title request's answer, optionally after a delay. */
+  enqueueTitle(title: string, options?: { delayMs?: number }): void;
   enqueueTranscription(text: string): void;
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -32,7 +35,7 @@ export interface ScriptedOpenAI {
 
 export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
   const turns: ScriptedTurn[] = [];
-  const titles: string[] = [];
+  const titles: Array<{ title: string; delayMs?: number }> = [];
   const transcriptions: string[] = [];
   const requests: RecordedRequest[] = [];
 
@@ -43,7 +46,9 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     requests.push(record);
     if (req.method === 'POST' && path === '/v1/responses') {
       if (record.body?.stream) return streamTurn(res, record, turns.shift() ?? { text: 'Scripted answer.' });
-      return json(res, 200, response(record.body?.model, [messageItem(newId('msg'), titles.shift() ?? 'Scripted title', [])]));
+      const { title, delayMs } = titles.shift() ?? { title: 'Scripted title' };
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      return json(res, 200, response(record.body?.model, [messageItem(newId('msg'), title, [])]));
     }
     if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
       return json(res, 200, { text: transcriptions.shift() ?? 'scripted transcription' });
@@ -56,7 +61,7 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
   return {
     baseURL: `http://127.0.0.1:${port}/v1`,
     enqueue: (...more) => void turns.push(...more),
-    enqueueTitle: (title) => void titles.push(title),
+    enqueueTitle: (title, options) => void titles.push({ title, ...options }),
     enqueueTranscription: (text) => void transcriptions.push(text),
     requests,
     close: () =>
@@ -90,8 +95,9 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
   send('response.in_progress', { response: base });
 
   const output: unknown[] = [];
+  if (turn.refusal !== undefined) output.push(streamRefusal(send, turn.refusal));
   const deltas = turn.text === undefined ? [] : Array.isArray(turn.text) ? turn.text : (turn.text.match(/\S+\s*/g) ?? []);
-  if (deltas.length || !turn.functionCall) {
+  if (deltas.length || (!turn.functionCall && turn.refusal === undefined)) {
     const itemId = newId('msg');
     const outputIndex = output.length;
     send('response.output_item.added', { output_index: outputIndex, item: messageItem(itemId, '', [], 'in_progress', false) });
@@ -130,6 +136,19 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
   }
   send('response.completed', { response: response(model, output, responseId, 'completed') });
   res.end();
+}
+
+function streamRefusal(send: (type: string, data: Record<string, unknown>) => void, refusal: string) {
+  const itemId = newId('msg');
+  const at = { item_id: itemId, output_index: 0, content_index: 0 };
+  send('response.output_item.added', { output_index: 0, item: messageItem(itemId, '', [], 'in_progress', false) });
+  send('response.content_part.added', { ...at, part: { type: 'refusal', refusal: '' } });
+  for (const delta of refusal.match(/\S+\s*/g) ?? []) send('response.refusal.delta', { ...at, delta });
+  send('response.refusal.done', { ...at, refusal });
+  send('response.content_part.done', { ...at, part: { type: 'refusal', refusal } });
+  const item = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'refusal', refusal }] };
+  send('response.output_item.done', { output_index: 0, item });
+  return item;
 }
 
 function messageItem(id: string, text: string, annotations: unknown[], status = 'completed', withContent = true) {
