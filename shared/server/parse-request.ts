@@ -5,7 +5,11 @@ import { ChatKitRequest } from '../protocol/index.js';
 /** What a message may quote of the client's own input: enough to recognise it, never a megabyte. */
 const MAX_QUOTED = 64;
 
-const KNOWN_TYPES: readonly string[] = ChatKitRequest.options.flatMap((union) => union.options.map((o) => o.shape.type.value));
+/** Each request type's own schema, so that a refusal speaks of that type's fields only. */
+const SCHEMAS = new Map<string, z.ZodType<ChatKitRequest>>(
+  ChatKitRequest.options.flatMap((union) => union.options.map((schema) => [schema.shape.type.value, schema as z.ZodType<ChatKitRequest>] as const)),
+);
+const KNOWN_TYPES = [...SCHEMAS.keys()];
 
 /** Parses and validates a ChatKit request body; every refusal names the field and what was expected. */
 export function parseRequest(rawBody: string): ChatKitRequest {
@@ -16,10 +20,11 @@ export function parseRequest(rawBody: string): ChatKitRequest {
     throw new BadRequestError('The request body is not valid JSON', 'invalid_json');
   }
   const type = (json as { type?: unknown } | null)?.type;
-  if (typeof type !== 'string' || !KNOWN_TYPES.includes(type)) {
+  const schema = typeof type === 'string' ? SCHEMAS.get(type) : undefined;
+  if (!schema) {
     throw new BadRequestError(`type: expected one of ${KNOWN_TYPES.join(', ')}; got ${quote(type)}`, 'unknown_request_type');
   }
-  const parsed = ChatKitRequest.safeParse(json);
+  const parsed = schema.safeParse(json);
   if (!parsed.success) throw new BadRequestError(`${type}: ${describeIssue(parsed.error.issues[0]!)}`, 'invalid_params');
   return parsed.data;
 }
