@@ -99,7 +99,7 @@ describe('the chat function', () => {
     expect(model.requests.filter((r) => r.body?.stream).at(-1)!.aborted).toBe(true);
   });
 
-  it('stops the model before the function times out and keeps what was said', async () => {
+  it('stops the model before the function times out, keeps what was said and tells the client', async () => {
     const userId = uid('user');
     model.enqueue({ text: ['Slow', ' answer', ' keeps', ' going', ' and', ' going'], deltaDelayMs: 250 });
     // 5.6 s left and a 5 s safety margin: the answer is cut after about 600 ms.
@@ -111,5 +111,11 @@ describe('the chat function', () => {
     const answer = items[1] as { content: Array<{ text: string }> };
     expect(answer.content[0]!.text.startsWith('Slow')).toBe(true);
     expect(answer.content[0]!.text).not.toContain('going and going');
+    // The client is still there: it is shown the partial answer as done, then told it was cut off.
+    const events = result.body.split('\n\n').filter(Boolean).map((block) => JSON.parse(block.replace(/^data: /, '')));
+    expect(events.slice(-2)).toEqual([
+      { type: 'thread.item.done', item: items[1] },
+      { type: 'error', code: 'stream.error', message: expect.any(String), allow_retry: true },
+    ]);
   });
 });
