@@ -12,6 +12,7 @@ const secret = 'dev-server-test-secret';
 const token = (sub: string) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '1h' });
 const alice = token('alice');
 const bob = token('bob');
+const carol = token('carol');
 
 let model: ScriptedOpenAI;
 let dataDir: string;
@@ -166,6 +167,34 @@ describe('npm run dev', () => {
     }
   });
 
+  it('serves a request as the reference types dump it (nulls), and refuses a second turn on a busy thread with 409', async () => {
+    model.enqueue({ text: ['Slow', ' reply', ' here.'], deltaDelayMs: 100 });
+    const dumped = {
+      type: 'threads.create',
+      metadata: {},
+      params: {
+        input: {
+          content: [{ type: 'input_text', text: 'Hi from a reference client' }, { type: 'input_tag', id: 't', text: 'x', data: {}, group: null, interactive: false }],
+          attachments: [],
+          quoted_text: null,
+          inference_options: { tool_choice: null, model: null },
+        },
+      },
+    };
+    const response = await chatkit(dumped, carol);
+    expect(response.status).toBe(200);
+    const events = readSse(response);
+    const created = (await events.next()).value as { type: string; thread: { id: string } };
+    expect(created.type).toBe('thread.created');
+    const busy = await chatkit({ type: 'threads.add_user_message', params: { thread_id: created.thread.id, input: input('me too') } }, carol);
+    expect(busy.status).toBe(409);
+    expect(await busy.json()).toEqual({ error: { code: 'thread_busy', message: expect.any(String) } });
+    const rest: string[] = [];
+    for await (const event of events) rest.push(event.type);
+    expect(rest).not.toContain('error');
+    expect(rest).toContain('thread.item.done');
+  });
+
   it('keeps the partial answer when the client disconnects mid-stream, and tells the model next turn', async () => {
     model.enqueue({ text: ['Partial', ' answer', ' that', ' never', ' ends', '.'], deltaDelayMs: 300 });
     const aborter = new AbortController();
@@ -196,7 +225,13 @@ describe('npm run dev', () => {
     expect(last!.content).not.toContain('never ends');
 
     model.enqueue({ text: ['Understood.'] });
-    const next = await chatkit({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Never mind') } });
+    // The cancelled turn may still be releasing the thread: a client sends again after a 409.
+    let next = await chatkit({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Never mind') } });
+    for (let attempt = 0; next.status === 409 && attempt < 20; attempt++) {
+      await new Promise((r) => setTimeout(r, 100));
+      next = await chatkit({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Never mind') } });
+    }
+    expect(next.status).toBe(200);
     await next.text();
     const history = JSON.stringify(model.requests.at(-1)!.body);
     expect(history).toContain('Partial answer');
