@@ -15,6 +15,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createDevApp } from '../dev/app.js';
+import { DiskAttachmentStore } from '../dev/disk-attachments.js';
 import { esbuildOptions } from '../infra/esbuild-options.js';
 import { FUNCTIONS, type FunctionName } from '../infra/functions.js';
 import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
@@ -245,7 +246,8 @@ try {
   const logger = createLogger('bench');
   logger.setLogLevel('ERROR');
   const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret' })));
-  const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit });
+  const files = new DiskAttachmentStore(mkdtempSync(join(tmpdir(), 'bench-files-')), 'bench-secret', () => 'http://127.0.0.1');
+  const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit, files });
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });

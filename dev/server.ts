@@ -15,14 +15,16 @@ import { createLogger } from '../shared/log.js';
 import { createChatKitServerFromEnv } from '../shared/server/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { createDevApp } from './app.js';
+import { DiskAttachmentStore } from './disk-attachments.js';
 import { devTransport } from './transport.js';
 
 const env = process.env;
 const logger = createLogger('chatkit-dev');
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+const dataDir = env.DATA_DIR ?? '.data';
 const generatedSecret = !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL;
-if (generatedSecret) env.JWT_SECRET = devSecret(env.DATA_DIR ?? '.data');
+if (generatedSecret) env.JWT_SECRET = keptSecret(dataDir, 'dev-jwt-secret');
 const verifier = createTokenVerifier(authConfigFromEnv(env));
 
 const database = await openDatabase(databaseOptionsFromEnv(env, 'app'));
@@ -30,19 +32,21 @@ const migrating = env.DATABASE_URL_UNPOOLED ? await openDatabase(databaseOptions
 const { applied } = await migrateToLatest(migrating.db);
 if (migrating !== database) await migrating.close();
 
-const store = new PostgresStore(database.db);
-const chatkit = createChatKitServerFromEnv(store, env, logger, say);
-const { transport, settled } = devTransport(verifier);
-const app = createDevApp({ api: { transport, logger, corsOrigins: corsOriginsFromEnv(env) }, store, chatkit });
-
 const hostname = env.HOST ?? '127.0.0.1';
+let url = '';
+const store = new PostgresStore(database.db);
+const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => url);
+const chatkit = createChatKitServerFromEnv(store, env, logger, say, files);
+const { transport, settled } = devTransport(verifier);
+const app = createDevApp({ api: { transport, logger, corsOrigins: corsOriginsFromEnv(env) }, store, chatkit, files });
+
 const server = serve({ fetch: app.fetch, hostname, port: Number(env.PORT ?? 8787) }, (info) => {
-  const url = `http://${hostname}:${info.port}`;
-  say(`database: ${database.driver}${database.driver === 'pglite' ? ` in ${env.DATA_DIR ?? '.data'}` : ''}; migrations applied now: ${applied.length ? applied.join(', ') : 'none (up to date)'}`);
+  url = `http://${hostname}:${info.port}`;
+  say(`database: ${database.driver}${database.driver === 'pglite' ? ` in ${dataDir}` : ''}; migrations applied now: ${applied.length ? applied.join(', ') : 'none (up to date)'}`);
   say(`ChatKit backend listening on ${url} (POST /chatkit, GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages, GET /openapi.json)`);
   if (generatedSecret) {
     const token = jwt.sign({ sub: 'dev-user' }, env.JWT_SECRET!, { algorithm: 'HS256', expiresIn: '12h' });
-    say(`No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: using a generated dev secret (kept in ${env.DATA_DIR ?? '.data'}). A token for user "dev-user":`);
+    say(`No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: using a generated dev secret (kept in ${dataDir}). A token for user "dev-user":`);
     say(`  export TOKEN=${token}`);
     say(`  curl -s ${url}/threads -H "Authorization: Bearer $TOKEN"`);
   }
@@ -61,9 +65,9 @@ async function stop(signal: string) {
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
-/** A secret made once and kept beside the dev data, so tokens stay valid across restarts. */
-function devSecret(dataDir: string): string {
-  const file = join(dataDir, 'dev-jwt-secret');
+/** A secret made once and kept beside the dev data, so tokens and signed URLs stay valid across restarts. */
+function keptSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('hex');

@@ -1,8 +1,9 @@
 import { handle } from 'hono/aws-lambda';
 import { deleteThreadApp } from '../shared/http/rest-apps.js';
+import { attachmentStoreFromEnv } from './runtime/attachments.js';
 import { routeRuntime } from './runtime/runtime.js';
 
 const { store, api } = await routeRuntime('chatkit-threads-delete');
 
 /** DELETE /threads/{id} */
-export const handler = handle(deleteThreadApp({ store, ...api }));
+export const handler = handle(deleteThreadApp({ store, attachments: attachmentStoreFromEnv(process.env), ...api }));

@@ -1,10 +1,13 @@
 import { itemPlainText } from '../protocol/index.js';
+import { deleteThreadAndFiles, type AttachmentStore } from '../server/attachment-store.js';
 import type { Store } from '../store/store.js';
 import { createApi, type ApiOptions } from './api.js';
 import { deleteThreadRoute, listMessagesRoute, listThreadsRoute } from './routes.js';
 
 export interface RestDeps extends ApiOptions {
   store: Store;
+  /** Where attachment bytes live, so that deleting a thread deletes them too. */
+  attachments?: AttachmentStore | undefined;
 }
 
 /** GET /threads */
@@ -24,9 +27,10 @@ export function listThreadsApp({ store, ...options }: RestDeps) {
 }
 
 /** DELETE /threads/{id} */
-export function deleteThreadApp({ store, ...options }: RestDeps) {
+export function deleteThreadApp({ store, attachments, ...options }: RestDeps) {
   return createApi(options).openapi(deleteThreadRoute, async (c) => {
-    await store.deleteThread(c.req.valid('param').id, { userId: c.var.userId });
+    const onError = (message: string, error: unknown) => c.var.logger.error(message, { error });
+    await deleteThreadAndFiles(store, attachments, c.req.valid('param').id, { userId: c.var.userId }, onError);
     return c.json({ status: 'deleted' as const }, 200);
   });
 }

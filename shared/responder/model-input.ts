@@ -8,16 +8,19 @@ import type { Annotation, Attachment, ItemOfType, Task, ThreadItem } from '../pr
 
 type Converted = ResponseInputItem[];
 
+/** What the model gets for each attachment, by id; one not listed is described. */
+export type AttachmentContents = ReadonlyMap<string, ResponseInputContent>;
+
 /** The thread as the model reads it. `history` ends with the message being answered. */
-export function toModelInput(history: readonly ThreadItem[]): ResponseInputItem[] {
+export function toModelInput(history: readonly ThreadItem[], attachments: AttachmentContents = new Map()): ResponseInputItem[] {
   const last = history.at(-1);
-  return history.flatMap((item) => convert(item, item === last));
+  return history.flatMap((item) => convert(item, item === last, attachments));
 }
 
-function convert(item: ThreadItem, isLast: boolean): Converted {
+function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentContents): Converted {
   switch (item.type) {
     case 'user_message':
-      return userMessage(item, isLast);
+      return userMessage(item, isLast, attachments);
     case 'assistant_message':
       return assistantMessage(item);
     case 'client_tool_call':
@@ -51,13 +54,13 @@ function convert(item: ThreadItem, isLast: boolean): Converted {
   }
 }
 
-function userMessage(item: ItemOfType<'user_message'>, isLast: boolean): Converted {
+function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents): Converted {
   // The text as typed, tags as @name; what the tags stand for follows as context.
   const text = item.content.map((part) => (part.type === 'input_tag' ? `@${part.text}` : part.text)).join('');
   const message: ResponseInputItem = {
     type: 'message',
     role: 'user',
-    content: [{ type: 'input_text', text }, ...item.attachments.map(attachmentContent)],
+    content: [{ type: 'input_text', text }, ...item.attachments.map((a) => attachments.get(a.id) ?? describedAttachment(a))],
   };
   const context: Converted = [];
   // Quoted text belongs to the message being answered; earlier quotes have been answered already.
@@ -79,8 +82,8 @@ function userMessage(item: ItemOfType<'user_message'>, isLast: boolean): Convert
   return [message, ...context];
 }
 
-/** Attachments are described until an attachment store can hand the model their content. */
-function attachmentContent(attachment: Attachment): ResponseInputContent {
+/** An attachment the model cannot open (no store can give its content, or of a type it cannot take), named so that it is not silently dropped. */
+export function describedAttachment(attachment: Attachment): ResponseInputContent {
   return { type: 'input_text', text: `[The user attached ${attachment.type === 'image' ? 'an image' : 'a file'} "${attachment.name}" (${attachment.mime_type}) that the assistant cannot open.]` };
 }
 

@@ -1,6 +1,6 @@
 import OpenAI, { toFile } from 'openai';
 import type { AssistantMessageItem, ClientToolCallItem, ThreadStreamEvent } from '../protocol/index.js';
-import { toAnnotation, toModelInput } from './model-input.js';
+import { toAnnotation } from './model-input.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from './responder.js';
 
 export const DEFAULT_MODEL = 'gpt-4.1-mini';
@@ -17,9 +17,8 @@ export class OpenAIResponder implements Responder {
   constructor(private readonly options: OpenAIResponderOptions) {}
 
   async *respond(turn: TurnInput, signal: AbortSignal): AsyncIterable<ThreadStreamEvent> {
-    const history = await turn.history();
     const stream = await this.options.client.responses.create(
-      { model: turn.item?.inference_options.model ?? this.options.model, instructions: this.options.instructions, input: toModelInput(history), stream: true, store: false },
+      { model: turn.item?.inference_options.model ?? this.options.model, instructions: this.options.instructions, input: await turn.modelInput(), stream: true, store: false },
       { signal },
     );
     // Output items by the model's id, as ChatKit items under our ids.

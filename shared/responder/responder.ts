@@ -1,3 +1,4 @@
+import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import type { IdGenerator } from '../ids.js';
 import type { StoredThread, ThreadItem, ThreadStreamEvent, UserMessageItem } from '../protocol/index.js';
 import type { RequestContext, Store } from '../store/store.js';
@@ -16,6 +17,8 @@ export interface TurnInput {
    * latest items that ends with the message being answered (loaded with the turn's first statement).
    */
   history(): Promise<ThreadItem[]>;
+  /** The history as model input (`toModelInput`), with the attachments' contents resolved. */
+  modelInput(): Promise<ResponseInputItem[]>;
 }
 
 /**

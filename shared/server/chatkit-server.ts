@@ -16,21 +16,17 @@ import {
   type UserMessageInput,
   type UserMessageItem,
 } from '../protocol/index.js';
+import { toModelInput } from '../responder/model-input.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store, TurnLease } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
+import { attachmentContent, checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 
 export type ChatKitResult =
   | { kind: 'json'; body: unknown }
   | { kind: 'stream'; events: AsyncIterable<ThreadStreamEvent> };
-
-/** Uploads for `attachments.create`: decides where the file goes (e.g. a presigned S3 URL). */
-export interface AttachmentStore {
-  createAttachment(params: { name: string; size: number; mime_type: string }, id: string, ctx: RequestContext): Promise<Attachment>;
-  deleteAttachment(attachment: Attachment, ctx: RequestContext): Promise<void>;
-}
 
 /** The app's widget and client actions. */
 export interface ActionHandler {
@@ -42,6 +38,8 @@ export interface ChatKitServerOptions {
   store: Store;
   responder: Responder;
   attachments?: AttachmentStore | undefined;
+  /** What may be uploaded (default: images, PDFs and text up to 20 MiB). */
+  attachmentPolicy?: AttachmentPolicy | undefined;
   transcriber?: Transcriber | undefined;
   actions?: ActionHandler | undefined;
   ids?: IdGenerator | undefined;
@@ -113,7 +111,7 @@ export class ChatKitServer {
     switch (request.type) {
       case 'threads.get_by_id': {
         const { thread, items } = await this.store.loadThreadWithItems(request.params.thread_id, ITEMS_PAGE, ctx);
-        return clientThread(thread, items);
+        return clientThread(thread, { ...items, data: await this.withPreviews(items.data) });
       }
       case 'threads.list': {
         const page = await this.store.loadThreads(request.params, ctx);
@@ -121,7 +119,8 @@ export class ChatKitServer {
       }
       case 'items.list': {
         const { thread_id, ...page } = request.params;
-        return clientItems(await this.store.loadThreadItems(thread_id, page, ctx));
+        const items = await this.store.loadThreadItems(thread_id, page, ctx);
+        return clientItems({ ...items, data: await this.withPreviews(items.data) });
       }
       case 'threads.update': {
         const thread = await this.store.loadThread(request.params.thread_id, ctx);
@@ -130,13 +129,14 @@ export class ChatKitServer {
         return clientThread(updated);
       }
       case 'threads.delete':
-        await this.store.deleteThread(request.params.thread_id, ctx);
+        await deleteThreadAndFiles(this.store, this.options.attachments, request.params.thread_id, ctx, this.options.onError);
         return {};
       case 'items.feedback':
         await this.addFeedback(request.params.thread_id, request.params.item_ids, request.params.kind, ctx);
         return {};
       case 'attachments.create': {
         if (!this.options.attachments) throw new NotEnabledError('File attachments');
+        checkUpload(request.params, this.options.attachmentPolicy ?? DEFAULT_ATTACHMENT_POLICY);
         const attachment = await this.options.attachments.createAttachment(request.params, this.ids('attachment'), ctx);
         await this.store.saveAttachment(attachment, ctx);
         return clientAttachment(attachment);
@@ -276,17 +276,50 @@ export class ChatKitServer {
         'unknown_tool',
       );
     }
-    const attachments = await Promise.all(input.attachments.map((id) => this.store.loadAttachment(id, ctx)));
+    const attachments = await Promise.all(input.attachments.map((id) => this.attach(id, threadId, ctx)));
     return {
       id: this.ids('message'),
       thread_id: threadId,
       created_at: new Date().toISOString(),
       type: 'user_message',
       content: input.content,
-      attachments: attachments.map((a) => ({ ...a, thread_id: threadId })),
+      attachments,
       ...(input.quoted_text !== undefined ? { quoted_text: input.quoted_text } : {}),
       inference_options: input.inference_options,
     };
+  }
+
+  /** The caller's attachment, its upload confirmed, now belonging to the thread. */
+  private async attach(attachmentId: string, threadId: string, ctx: RequestContext): Promise<Attachment> {
+    const stored = await this.store.loadAttachment(attachmentId, ctx);
+    const files = this.options.attachments;
+    const attached = { ...(files ? await files.confirmUpload(stored, ctx) : stored), thread_id: threadId };
+    await this.store.saveAttachment(attached, ctx);
+    return attached;
+  }
+
+  /** Items as the client sees them: image previews signed now, not when the message was sent. */
+  private async withPreviews(items: ThreadItem[]): Promise<ThreadItem[]> {
+    const files = this.options.attachments;
+    if (!files) return items;
+    return Promise.all(
+      items.map(async (item) => {
+        if (item.type !== 'user_message' || !item.attachments.some((a) => a.type === 'image')) return item;
+        const attachments = await Promise.all(item.attachments.map(async (a) => (a.type === 'image' ? { ...a, preview_url: await files.previewUrl(a) } : a)));
+        return { ...item, attachments };
+      }),
+    );
+  }
+
+  /** The model's view of the history, with each attachment's content from the store. */
+  private async modelInput(history: ThreadItem[]) {
+    const files = this.options.attachments;
+    const contents = new Map<string, Awaited<ReturnType<typeof attachmentContent>>>();
+    if (files) {
+      const attachments = history.flatMap((item) => (item.type === 'user_message' ? item.attachments : []));
+      await Promise.all(attachments.map(async (a) => contents.set(a.id, await attachmentContent(a, files))));
+    }
+    return toModelInput(history, contents);
   }
 
   private get historyWindow(): number {
@@ -299,7 +332,15 @@ export class ChatKitServer {
 
   private async *respond(turn: Turn, ctx: RequestContext, lead: ThreadStreamEvent[], signal: AbortSignal): AsyncIterable<ThreadStreamEvent> {
     yield* lead;
-    const input: TurnInput = { thread: turn.thread, item: turn.item, ctx, store: this.store, ids: this.ids, history: async () => turn.history };
+    const input: TurnInput = {
+      thread: turn.thread,
+      item: turn.item,
+      ctx,
+      store: this.store,
+      ids: this.ids,
+      history: async () => turn.history,
+      modelInput: () => this.modelInput(turn.history),
+    };
     yield* this.responder.respond(input, signal);
   }
 

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { EchoResponder } from '../responder/echo-responder.js';
 import { DEFAULT_INSTRUCTIONS, DEFAULT_MODEL, OpenAIResponder, OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
+import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
 import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
 
 interface Log {
@@ -14,9 +15,17 @@ interface Log {
  * answers with the offline echo responder and says so — except in production (NODE_ENV=production),
  * where a missing key stops the start.
  */
-export function createChatKitServerFromEnv(store: Store, env: NodeJS.ProcessEnv, log: Log, announce?: (line: string) => void): ChatKitServer {
+export function createChatKitServerFromEnv(
+  store: Store,
+  env: NodeJS.ProcessEnv,
+  log: Log,
+  announce?: (line: string) => void,
+  attachments?: AttachmentStore,
+): ChatKitServer {
   const common: Omit<ChatKitServerOptions, 'responder'> = {
     store,
+    attachments,
+    attachmentPolicy: attachmentPolicyFromEnv(env),
     historyWindow: positiveInteger(env, 'CHATKIT_HISTORY_ITEMS'),
     turnSeconds: positiveInteger(env, 'TURN_MAX_SECONDS'),
     onError: (message, error) => log.error(message, { error }),

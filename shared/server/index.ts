@@ -3,7 +3,6 @@ export {
   CANCELLED_NOTE,
   INTERRUPTED_NOTE,
   type ActionHandler,
-  type AttachmentStore,
   type ChatKitResult,
   type ChatKitServerOptions,
   type RequestOptions,
@@ -11,3 +10,14 @@ export {
 export { parseRequest } from './parse-request.js';
 export { clientEvent, clientItem, clientThread, encodeSse } from './client-json.js';
 export { createChatKitServerFromEnv } from './from-env.js';
+export {
+  attachmentPolicyFromEnv,
+  checkUpload,
+  DEFAULT_ATTACHMENT_POLICY,
+  deleteThreadAndFiles,
+  isImageType,
+  mediaType,
+  type AttachmentPolicy,
+  type AttachmentStore,
+  type UploadRequest,
+} from './attachment-store.js';

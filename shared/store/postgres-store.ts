@@ -190,10 +190,10 @@ export class PostgresStore implements Store {
     return toPage(rows, limit, storedThread);
   }
 
-  async deleteThread(threadId: string, ctx: RequestContext): Promise<void> {
-    // Items and feedback go by ON DELETE CASCADE; the attachments its messages carried go here.
-    // Every part of the statement sees the items as they were before it began.
-    const { rows } = await sql<{ id: string }>`
+  async deleteThread(threadId: string, ctx: RequestContext): Promise<Attachment[]> {
+    // Items and feedback go by ON DELETE CASCADE; the attachments its messages carried go here,
+    // returned so that their bytes can go too. Every part sees the items as they were before it began.
+    const { rows } = await sql<{ attachments: Attachment[] }>`
       WITH thread AS (
         DELETE FROM chatkit_threads WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} RETURNING id
       ), attachments AS (
@@ -202,9 +202,11 @@ export class PostgresStore implements Store {
           SELECT a->>'id' FROM chatkit_thread_items i, jsonb_array_elements(i.data->'attachments') a
           WHERE i.thread_id IN (SELECT id FROM thread) AND i.type = 'user_message'
         )
+        RETURNING data
       )
-      SELECT id FROM thread`.execute(this.db);
+      SELECT (SELECT coalesce(json_agg(data), '[]'::json) FROM attachments) AS attachments FROM thread`.execute(this.db);
     if (rows.length === 0) throw new NotFoundError('thread');
+    return rows[0]!.attachments;
   }
 
   async loadThreadItems(threadId: string, page: ItemPageRequest, ctx: RequestContext): Promise<Page<ThreadItem>> {

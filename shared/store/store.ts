@@ -60,7 +60,8 @@ export interface Store {
   setTitleIfUntitled(threadId: string, title: string, ctx: RequestContext): Promise<void>;
   /** The user's threads by latest activity (`desc`: newest first). */
   loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>>;
-  deleteThread(threadId: string, ctx: RequestContext): Promise<void>;
+  /** Deletes the thread with its items, feedback and the attachments its messages carried (returned). */
+  deleteThread(threadId: string, ctx: RequestContext): Promise<Attachment[]>;
 
   /** Items in insertion order (`asc`) or newest first (`desc`). */
   loadThreadItems(threadId: string, page: ItemPageRequest, ctx: RequestContext): Promise<Page<ThreadItem>>;

@@ -283,30 +283,6 @@ describe('attachments and transcription', () => {
     await expect(bare.process(JSON.stringify({ type: 'threads.custom_action', params: { thread_id: 'thr_x', action: { type: 'a' } } }), user, { signal: new AbortController().signal })).rejects.toMatchObject({ code: 'not_enabled' });
   });
 
-  it('creates attachments through a configured file store, keeping its metadata server-side', async () => {
-    const deleted: string[] = [];
-    const withFiles = new ChatKitServer({
-      store,
-      responder: new OpenAIResponder({ client: new OpenAI({ apiKey: 'x', baseURL: model.baseURL }), model: 'm', instructions: '' }),
-      attachments: {
-        createAttachment: async (params, id) => ({
-          id, type: 'file', name: params.name, mime_type: params.mime_type,
-          upload_descriptor: { url: `https://uploads.example.com/${id}`, method: 'PUT' },
-          metadata: { bucket_key: `private/${id}` },
-        }),
-        deleteAttachment: async (attachment) => void deleted.push(attachment.id),
-      },
-    });
-    const run = async (body: unknown) => (await withFiles.process(JSON.stringify(body), user, { signal: new AbortController().signal })) as { body: any };
-    const created = (await run({ type: 'attachments.create', params: { name: 'a.txt', size: 3, mime_type: 'text/plain' } })).body;
-    expect(created).toMatchObject({ type: 'file', name: 'a.txt', upload_descriptor: { method: 'PUT' } });
-    expect(created).not.toHaveProperty('metadata');
-    expect(await store.loadAttachment(created.id, user)).toMatchObject({ metadata: { bucket_key: `private/${created.id}` } });
-    expect((await run({ type: 'attachments.delete', params: { attachment_id: created.id } })).body).toEqual({});
-    expect(deleted).toEqual([created.id]);
-    await expect(store.loadAttachment(created.id, user)).rejects.toMatchObject({ status: 404 });
-  });
-
   it('keeps attachment metadata out of what the client sees', async () => {
     const attachment = { id: uid('atc'), type: 'file' as const, name: 'doc.pdf', mime_type: 'application/pdf', metadata: { s3_key: 'secret/key' } };
     await store.saveAttachment(attachment, user);

@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DiskAttachmentStore } from '../../dev/disk-attachments.js';
 import { ServerStopping } from '../../shared/errors.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
 import { INTERRUPTED_NOTE, type ActionHandler } from '../../shared/server/index.js';
@@ -17,10 +21,7 @@ const actions: ActionHandler = {
     return {};
   },
 };
-const attachments = {
-  createAttachment: async (params: { name: string; mime_type: string }, id: string) => ({ id, type: 'file' as const, name: params.name, mime_type: params.mime_type }),
-  deleteAttachment: async () => {},
-};
+const attachments = new DiskAttachmentStore(mkdtempSync(join(tmpdir(), 'attachments-')), 'secret', () => 'http://127.0.0.1:9');
 
 let h: ChatKitHarness;
 let user: User;

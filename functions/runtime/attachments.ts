@@ -1,0 +1,27 @@
+import type { AttachmentStore } from '../../shared/server/index.js';
+
+/**
+ * The S3 attachment store when the stack gave the function a bucket (ATTACHMENTS_BUCKET). The S3
+ * client loads on the first attachment a request touches, not at cold start: most turns have none.
+ */
+export function attachmentStoreFromEnv(env: NodeJS.ProcessEnv): AttachmentStore | undefined {
+  const bucket = env.ATTACHMENTS_BUCKET;
+  if (!bucket) return undefined;
+  let loading: Promise<AttachmentStore> | undefined;
+  const load = () =>
+    (loading ??= import('./s3-attachments.js').then(
+      ({ S3AttachmentStore, attachmentsS3Client }) => new S3AttachmentStore(attachmentsS3Client(), bucket),
+      (error: unknown) => {
+        loading = undefined; // a failed load is tried again by the next request
+        throw error;
+      },
+    ));
+  return {
+    createAttachment: async (...args) => (await load()).createAttachment(...args),
+    confirmUpload: async (...args) => (await load()).confirmUpload(...args),
+    previewUrl: async (...args) => (await load()).previewUrl(...args),
+    modelUrl: async (...args) => (await load()).modelUrl(...args),
+    read: async (...args) => (await load()).read(...args),
+    deleteAttachment: async (...args) => (await load()).deleteAttachment(...args),
+  };
+}

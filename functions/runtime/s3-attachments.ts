@@ -1,0 +1,98 @@
+import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { BadRequestError } from '../../shared/errors.js';
+import type { Attachment } from '../../shared/protocol/index.js';
+import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../../shared/server/index.js';
+import type { RequestContext } from '../../shared/store/store.js';
+
+/** How long the browser has to upload, and how long a preview or the model's link lasts. */
+const UPLOAD_SECONDS = 15 * 60;
+const VIEW_SECONDS = 60 * 60;
+
+interface S3Metadata {
+  key: string;
+  size: number;
+}
+
+/**
+ * Attachments in S3, uploaded straight from the browser with a presigned PUT whose signature
+ * covers the declared type and size (S3 refuses anything else). Uploads land under `pending/`,
+ * which a lifecycle rule empties after a day; the message that carries one moves it under
+ * `attached/`. Keys sit under the user's id.
+ */
+export class S3AttachmentStore implements AttachmentStore {
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {}
+
+  async createAttachment(params: UploadRequest, id: string, ctx: RequestContext): Promise<Attachment> {
+    const key = `pending/${encodeURIComponent(ctx.userId)}/${id}`;
+    const type = mediaType(params.mime_type);
+    const put = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: type, ContentLength: params.size });
+    const url = await getSignedUrl(this.s3, put, { expiresIn: UPLOAD_SECONDS, signableHeaders: new Set(['content-type', 'content-length']) });
+    const metadata: S3Metadata = { key, size: params.size };
+    const base = { id, name: params.name, mime_type: params.mime_type, upload_descriptor: { url, method: 'PUT' as const, headers: { 'content-type': type } }, metadata: { ...metadata } };
+    return isImageType(type) ? { ...base, type: 'image', preview_url: await this.signedGet(key) } : { ...base, type: 'file' };
+  }
+
+  async confirmUpload(attachment: Attachment): Promise<Attachment> {
+    const { key, size } = s3Metadata(attachment);
+    let attachedKey = key;
+    if (key.startsWith('pending/')) {
+      attachedKey = key.replace(/^pending\//, 'attached/');
+      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: { name?: string }) => {
+        if (error.name === 'NotFound' || error.name === 'NoSuchKey') return null;
+        throw error;
+      });
+      if (!head) throw new BadRequestError(`attachment ${attachment.id} was never uploaded`, 'attachment_not_uploaded');
+      if (head.ContentLength !== size || mediaType(head.ContentType ?? '') !== mediaType(attachment.mime_type)) {
+        throw new BadRequestError(`attachment ${attachment.id} is not what was declared (${size} bytes of ${attachment.mime_type})`, 'attachment_mismatch');
+      }
+      await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: attachedKey, CopySource: `${this.bucket}/${encodeKey(key)}` }));
+      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }], Quiet: true } }));
+    }
+    const { upload_descriptor: _uploaded, ...rest } = attachment;
+    const confirmed = { ...rest, metadata: { ...attachment.metadata, key: attachedKey } } as Attachment;
+    return confirmed.type === 'image' ? { ...confirmed, preview_url: await this.signedGet(attachedKey) } : confirmed;
+  }
+
+  previewUrl(attachment: Attachment): Promise<string> {
+    return this.signedGet(s3Metadata(attachment).key);
+  }
+
+  modelUrl(attachment: Attachment): Promise<string | null> {
+    return this.signedGet(s3Metadata(attachment).key);
+  }
+
+  async read(attachment: Attachment): Promise<Buffer> {
+    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: s3Metadata(attachment).key }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  }
+
+  async deleteAttachment(attachment: Attachment): Promise<void> {
+    const { key } = s3Metadata(attachment);
+    const keys = [key.replace(/^attached\//, 'pending/'), key.replace(/^pending\//, 'attached/')];
+    await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+  }
+
+  private signedGet(key: string): Promise<string> {
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: VIEW_SECONDS });
+  }
+}
+
+/**
+ * The client a presigner can use: the SDK's default flexible checksums would sign a checksum of
+ * the empty body into a presigned PUT, which no real upload matches.
+ */
+export function attachmentsS3Client(options: ConstructorParameters<typeof S3Client>[0] = {}): S3Client {
+  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...options });
+}
+
+function s3Metadata(attachment: Attachment): S3Metadata {
+  const metadata = attachment.metadata as Partial<S3Metadata> | undefined;
+  if (!metadata?.key || typeof metadata.size !== 'number') throw new BadRequestError(`attachment ${attachment.id} has no stored upload`, 'attachment_not_uploaded');
+  return metadata as S3Metadata;
+}
+
+const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
