@@ -13,6 +13,7 @@ const token = (sub: string) => jwt.sign({ sub }, secret, { algorithm: 'HS256', e
 const alice = token('alice');
 const bob = token('bob');
 const carol = token('carol');
+const dave = token('dave');
 
 let model: ScriptedOpenAI;
 let dataDir: string;
@@ -193,6 +194,32 @@ describe('npm run dev', () => {
     for await (const event of events) rest.push(event.type);
     expect(rest).not.toContain('error');
     expect(rest).toContain('thread.item.done');
+  });
+
+  it('takes an attachment through the two-phase upload on disk: upload, message, the model sees it, preview, delete', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    const created = await json(chatkit({ type: 'attachments.create', params: { name: 'dot.png', size: png.length, mime_type: 'image/png' } }, dave));
+    expect(created).toMatchObject({ type: 'image', upload_descriptor: { method: 'PUT' }, preview_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/attachments\//) });
+    const wrong = await fetch(created.upload_descriptor.url, { method: 'PUT', headers: created.upload_descriptor.headers, body: new Uint8Array(Buffer.concat([png, png])) });
+    expect(wrong.status).toBe(400);
+    const uploaded = await fetch(created.upload_descriptor.url, { method: 'PUT', headers: created.upload_descriptor.headers, body: new Uint8Array(png) });
+    expect(uploaded.status).toBe(200);
+
+    model.enqueue({ text: ['A dot.'] });
+    const response = await chatkit({ type: 'threads.create', params: { input: { ...input('What is this?'), attachments: [created.id] } } }, dave);
+    const events = parseSse(await response.text());
+    const threadId = (events[0] as { thread: { id: string } }).thread.id;
+    const sent = model.requests.filter((r) => r.body?.stream).at(-1)!.body.input[0];
+    expect(sent.content[1]).toEqual({ type: 'input_image', detail: 'auto', image_url: `data:image/png;base64,${png.toString('base64')}` });
+
+    const thread = await json(chatkit({ type: 'threads.get_by_id', params: { thread_id: threadId } }, dave));
+    const preview = thread.items.data[0].attachments[0].preview_url;
+    expect(Buffer.from(await (await fetch(preview)).arrayBuffer())).toEqual(png);
+    expect((await fetch(preview.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A')))).status).toBe(403);
+
+    const removed = await fetch(`${server.url}/threads/${threadId}`, { method: 'DELETE', headers: { authorization: `Bearer ${dave}` } });
+    expect(removed.status).toBe(200);
+    expect((await fetch(preview)).status).toBe(404);
   });
 
   it('keeps the partial answer when the client disconnects mid-stream, and tells the model next turn', async () => {
