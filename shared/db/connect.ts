@@ -5,6 +5,9 @@ import pg from 'pg';
 import ws from 'ws';
 import type { Schema } from '../store/schema.js';
 import { freePort } from './free-port.js';
+import { guardedPool, type DriverPool } from './guarded-pool.js';
+
+export { isConnectionTerminated, retryIfTerminated, toDatabaseUnavailable } from './faults.js';
 
 export type DriverName = 'neon' | 'pg' | 'pglite';
 
@@ -41,7 +44,8 @@ export interface Database {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const driver = options.driver ?? driverFor(options.url);
   const pool = driver === 'pglite' ? await openPglite(options) : openPool(driver, options);
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(pool.pool, options.onQuery) : pool.pool }) });
+  const guarded = guardedPool(pool.pool);
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(guarded, options.onQuery) : guarded }) });
   return {
     db,
     driver,
@@ -68,7 +72,7 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv, purpose: 'app' | 
 }
 
 interface OpenPool {
-  pool: PostgresPool;
+  pool: DriverPool;
   /** Whatever else to stop after Kysely has ended the pool. */
   stop(): Promise<void>;
 }
@@ -85,7 +89,7 @@ function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): OpenPool {
   // A connection dropped while idle (Neon suspends computes; poolers restart) must not crash
   // the process: the pool discards it and the next query opens a new one.
   pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
-  return { pool: pool as unknown as PostgresPool, stop: async () => {} };
+  return { pool: pool as unknown as DriverPool, stop: async () => {} };
 }
 
 function neonSettings<T extends object>(config: T, wsProxy: string | undefined): T {
@@ -122,7 +126,7 @@ async function openPglite(options: DatabaseOptions): Promise<OpenPool> {
   });
   pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
   return {
-    pool: pool as unknown as PostgresPool,
+    pool: pool as unknown as DriverPool,
     stop: async () => {
       await server.stop();
       await pglite.close();
@@ -143,7 +147,7 @@ function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresP
             onQuery(typeof sql === 'string' ? sql : 'cursor');
             return client.query(sql, parameters);
           }) as PostgresPoolClient['query'],
-          release: () => client.release(),
+          release: (destroy) => client.release(destroy),
         };
         wrapped.set(client, counted);
       }
@@ -155,24 +159,4 @@ function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresP
 
 function warnIdleError(error: Error) {
   console.warn(`database: an idle connection was dropped (${error.message}); the next query reconnects`);
-}
-
-const TERMINATED_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
-const TERMINATED_MESSAGES = /connection terminated|terminating connection|connection ended|socket hang up|client has encountered a connection error|websocket/i;
-
-/** Whether an error means the connection died under the query, so the query never ran to completion. */
-export function isConnectionTerminated(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return (typeof code === 'string' && TERMINATED_CODES.has(code)) || (typeof message === 'string' && TERMINATED_MESSAGES.test(message));
-}
-
-/** Runs an idempotent read, once more if the connection was terminated under it. */
-export async function retryIfTerminated<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (!isConnectionTerminated(error)) throw error;
-    return read();
-  }
 }
