@@ -11,6 +11,10 @@ export { isConnectionTerminated, retryIfTerminated, toDatabaseUnavailable } from
 
 export type DriverName = 'neon' | 'pg' | 'pglite';
 
+/** Both well under API Gateway's 29 s, so a dead or frozen database is a 503, not a gateway timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
 export interface DatabaseOptions {
   /** A postgres:// URL; none means the embedded PGlite. */
   url?: string | undefined;
@@ -21,7 +25,10 @@ export interface DatabaseOptions {
   /** Sized for Lambda, which serves one request at a time per instance. */
   maxConnections?: number | undefined;
   idleTimeoutMillis?: number | undefined;
+  /** How long to wait for a connection, new or pooled (default 5 s; 0: no limit). */
   connectionTimeoutMillis?: number | undefined;
+  /** How long a statement may wait for its answer before its connection is dropped (default: no limit). */
+  queryTimeoutMillis?: number | undefined;
   /** Local testing only: `host:port` of a WebSocket-to-TCP bridge standing in for Neon's proxy. */
   neonWsProxy?: string | undefined;
   /** Called once per round trip to the server (BEGIN and COMMIT included). */
@@ -68,7 +75,22 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv, purpose: 'app' | 
   if (driver && !['neon', 'pg', 'pglite'].includes(driver)) {
     throw new Error(`DATABASE_DRIVER must be neon, pg or pglite, not "${driver}"`);
   }
-  return { url, driver, dataDir: env.DATA_DIR, neonWsProxy: env.NEON_WS_PROXY };
+  return {
+    url,
+    driver,
+    dataDir: env.DATA_DIR,
+    neonWsProxy: env.NEON_WS_PROXY,
+    connectionTimeoutMillis: milliseconds(env, 'DATABASE_CONNECT_TIMEOUT_MS') ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // Migrations run DDL and wait on each other's lock: no query timeout for them.
+    queryTimeoutMillis: purpose === 'app' ? (milliseconds(env, 'DATABASE_QUERY_TIMEOUT_MS') ?? DEFAULT_QUERY_TIMEOUT_MS) : undefined,
+  };
+}
+
+function milliseconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a whole number of milliseconds (0: no limit), not "${value}"`);
+  return Number(value);
 }
 
 interface OpenPool {
@@ -83,7 +105,10 @@ function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): OpenPool {
     connectionString: options.url,
     max: options.maxConnections ?? 3,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 10_000,
-    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // Client-side (both drivers support it), so it also bounds a link that stopped answering;
+    // the guarded pool then drops the connection, which is still busy with the abandoned query.
+    query_timeout: options.queryTimeoutMillis || undefined,
   };
   const pool = driver === 'neon' ? new NeonPool(neonSettings(config, options.neonWsProxy)) : new pg.Pool(config);
   // A connection dropped while idle (Neon suspends computes; poolers restart) must not crash
