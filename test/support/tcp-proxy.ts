@@ -3,15 +3,17 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface TcpProxy {
   /** The port on 127.0.0.1 to connect to instead of the target. */
   port: number;
-  /** Connections currently open through the proxy. */
-  readonly open: number;
   /** Resets every open connection at once, as a crashed pooler or a network reset does. */
   killAll(): void;
   /** Stops forwarding in both directions, for open and new connections alike: a link that went silent. */
   freeze(): void;
   /** Forwards again whatever was held back by freeze. */
   resume(): void;
-  /** Kills every connection and refuses new ones for `downMs`, then listens again on the same port. */
+  /** Kills every connection and refuses new ones until start(). */
+  stop(): Promise<void>;
+  /** Listens again on the same port (if stopped). */
+  start(): Promise<void>;
+  /** stop(), `downMs` of refused connections, start(). */
   restart(downMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -81,12 +83,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       killAll();
     });
 
+  const start = async () => {
+    if (!server.listening) await listen(port);
+  };
+
   const port = await listen(0);
   return {
     port,
-    get open() {
-      return pairs.size;
-    },
     killAll,
     freeze() {
       frozen = true;
@@ -96,10 +99,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       }
     },
     resume,
+    stop: stopListening,
+    start,
     async restart(downMs = 100) {
       await stopListening();
       await new Promise((r) => setTimeout(r, downMs));
-      await listen(port);
+      await start();
     },
     async close() {
       resume();
