@@ -57,3 +57,25 @@ export class ServerStopping extends Error {
     this.name = 'ServerStopping';
   }
 }
+
+/**
+ * The database could not answer: its connection was lost or it did not answer in time. Not the
+ * client's fault and usually over in seconds, so a transport answers 503 with Retry-After.
+ */
+export class DatabaseUnavailableError extends Error {
+  readonly status = 503;
+  readonly code = 'database_unavailable';
+  readonly retryAfterSeconds = 2;
+
+  constructor(
+    /** `connection`: lost or refused, the statement did not complete; `timeout`: no answer in time. */
+    readonly reason: 'connection' | 'timeout',
+    options?: { cause?: unknown },
+  ) {
+    super(
+      reason === 'timeout' ? 'The database did not answer in time; try again shortly' : 'The database connection was lost; try again shortly',
+      options,
+    );
+    this.name = new.target.name;
+  }
+}

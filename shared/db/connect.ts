@@ -5,8 +5,15 @@ import pg from 'pg';
 import ws from 'ws';
 import type { Schema } from '../store/schema.js';
 import { freePort } from './free-port.js';
+import { guardedPool, type DriverPool } from './guarded-pool.js';
+
+export { isConnectionTerminated, retryIfTerminated, toDatabaseUnavailable } from './faults.js';
 
 export type DriverName = 'neon' | 'pg' | 'pglite';
+
+/** Both well under API Gateway's 29 s, so a dead or frozen database is a 503, not a gateway timeout. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
 export interface DatabaseOptions {
   /** A postgres:// URL; none means the embedded PGlite. */
@@ -18,7 +25,10 @@ export interface DatabaseOptions {
   /** Sized for Lambda, which serves one request at a time per instance. */
   maxConnections?: number | undefined;
   idleTimeoutMillis?: number | undefined;
+  /** How long to wait for a connection, new or pooled (default 5 s; 0: no limit). */
   connectionTimeoutMillis?: number | undefined;
+  /** How long a statement may wait for its answer before its connection is dropped (default: no limit). */
+  queryTimeoutMillis?: number | undefined;
   /** Local testing only: `host:port` of a WebSocket-to-TCP bridge standing in for Neon's proxy. */
   neonWsProxy?: string | undefined;
   /** Called once per round trip to the server (BEGIN and COMMIT included). */
@@ -41,7 +51,8 @@ export interface Database {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const driver = options.driver ?? driverFor(options.url);
   const pool = driver === 'pglite' ? await openPglite(options) : openPool(driver, options);
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(pool.pool, options.onQuery) : pool.pool }) });
+  const guarded = guardedPool(pool.pool);
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(guarded, options.onQuery) : guarded }) });
   return {
     db,
     driver,
@@ -64,11 +75,26 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv, purpose: 'app' | 
   if (driver && !['neon', 'pg', 'pglite'].includes(driver)) {
     throw new Error(`DATABASE_DRIVER must be neon, pg or pglite, not "${driver}"`);
   }
-  return { url, driver, dataDir: env.DATA_DIR, neonWsProxy: env.NEON_WS_PROXY };
+  return {
+    url,
+    driver,
+    dataDir: env.DATA_DIR,
+    neonWsProxy: env.NEON_WS_PROXY,
+    connectionTimeoutMillis: milliseconds(env, 'DATABASE_CONNECT_TIMEOUT_MS') ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // Migrations run DDL and wait on each other's lock: no query timeout for them.
+    queryTimeoutMillis: purpose === 'app' ? (milliseconds(env, 'DATABASE_QUERY_TIMEOUT_MS') ?? DEFAULT_QUERY_TIMEOUT_MS) : undefined,
+  };
+}
+
+function milliseconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const value = env[name]?.trim();
+  if (!value) return undefined;
+  if (!/^\d+$/.test(value)) throw new Error(`${name} must be a whole number of milliseconds (0: no limit), not "${value}"`);
+  return Number(value);
 }
 
 interface OpenPool {
-  pool: PostgresPool;
+  pool: DriverPool;
   /** Whatever else to stop after Kysely has ended the pool. */
   stop(): Promise<void>;
 }
@@ -79,13 +105,16 @@ function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): OpenPool {
     connectionString: options.url,
     max: options.maxConnections ?? 3,
     idleTimeoutMillis: options.idleTimeoutMillis ?? 10_000,
-    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 10_000,
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    // Client-side (both drivers support it), so it also bounds a link that stopped answering;
+    // the guarded pool then drops the connection, which is still busy with the abandoned query.
+    query_timeout: options.queryTimeoutMillis || undefined,
   };
   const pool = driver === 'neon' ? new NeonPool(neonSettings(config, options.neonWsProxy)) : new pg.Pool(config);
   // A connection dropped while idle (Neon suspends computes; poolers restart) must not crash
   // the process: the pool discards it and the next query opens a new one.
   pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
-  return { pool: pool as unknown as PostgresPool, stop: async () => {} };
+  return { pool: pool as unknown as DriverPool, stop: async () => {} };
 }
 
 function neonSettings<T extends object>(config: T, wsProxy: string | undefined): T {
@@ -122,7 +151,7 @@ async function openPglite(options: DatabaseOptions): Promise<OpenPool> {
   });
   pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
   return {
-    pool: pool as unknown as PostgresPool,
+    pool: pool as unknown as DriverPool,
     stop: async () => {
       await server.stop();
       await pglite.close();
@@ -143,7 +172,7 @@ function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresP
             onQuery(typeof sql === 'string' ? sql : 'cursor');
             return client.query(sql, parameters);
           }) as PostgresPoolClient['query'],
-          release: () => client.release(),
+          release: (destroy) => client.release(destroy),
         };
         wrapped.set(client, counted);
       }
@@ -155,24 +184,4 @@ function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresP
 
 function warnIdleError(error: Error) {
   console.warn(`database: an idle connection was dropped (${error.message}); the next query reconnects`);
-}
-
-const TERMINATED_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08003', '08006', 'ECONNRESET', 'EPIPE', 'ECONNREFUSED']);
-const TERMINATED_MESSAGES = /connection terminated|terminating connection|connection ended|socket hang up|client has encountered a connection error|websocket/i;
-
-/** Whether an error means the connection died under the query, so the query never ran to completion. */
-export function isConnectionTerminated(error: unknown): boolean {
-  if (typeof error !== 'object' || error === null) return false;
-  const { code, message } = error as { code?: unknown; message?: unknown };
-  return (typeof code === 'string' && TERMINATED_CODES.has(code)) || (typeof message === 'string' && TERMINATED_MESSAGES.test(message));
-}
-
-/** Runs an idempotent read, once more if the connection was terminated under it. */
-export async function retryIfTerminated<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (error) {
-    if (!isConnectionTerminated(error)) throw error;
-    return read();
-  }
 }

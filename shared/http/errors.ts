@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ClientError } from '../errors.js';
+import { ClientError, DatabaseUnavailableError } from '../errors.js';
 import type { ApiEnv } from './env.js';
 
 export interface ErrorBody {
@@ -12,10 +12,18 @@ export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
 
-/** Every failure leaves as `{error:{code,message}}`: a client error as itself, anything else as a bare 500. */
+/**
+ * Every failure leaves as `{error:{code,message}}`: a client error as itself, a database that
+ * could not answer as a 503 to retry, anything else as a bare 500.
+ */
 export function onError(error: Error, c: Context<ApiEnv>): Response {
   if (error instanceof ClientError) {
     return c.json(errorBody(error.code, error.message), error.status as ContentfulStatusCode);
+  }
+  if (error instanceof DatabaseUnavailableError) {
+    c.var.logger?.warn('database unavailable', { reason: error.reason, error: error.cause });
+    c.header('Retry-After', String(error.retryAfterSeconds));
+    return c.json(errorBody(error.code, error.message), 503);
   }
   if (error instanceof HTTPException && error.status < 500) {
     return c.json(errorBody(codeForStatus(error.status), error.message || 'Bad request'), error.status as ContentfulStatusCode);

@@ -1,4 +1,4 @@
-import { isConnectionTerminated } from '../db/connect.js';
+import { databaseFault } from '../db/faults.js';
 import { BadRequestError, ClientError, ConflictError, NotEnabledError, NotFoundError, ServerStopping } from '../errors.js';
 import { defaultIds, type IdGenerator } from '../ids.js';
 import {
@@ -462,9 +462,9 @@ export class ChatKitServer {
   }
 
   /**
-   * An item the client is about to be shown as done must be stored: the write is tried again
-   * when the connection drops under it. It is idempotent by id, so a conflict on a later
-   * attempt means an earlier one did commit.
+   * An item the client is about to be shown as done must be stored: the write is tried again,
+   * on a new connection, when the connection drops or times out under it. It is idempotent by
+   * id, so a conflict on a later attempt means an earlier one did commit.
    */
   private async addDoneItem(threadId: string, item: ThreadItem, ctx: RequestContext) {
     for (let attempt = 1; ; attempt++) {
@@ -472,7 +472,7 @@ export class ChatKitServer {
         return await this.store.addThreadItem(threadId, item, ctx);
       } catch (error) {
         if (attempt > 1 && error instanceof ConflictError) return;
-        if (attempt === DONE_WRITE_ATTEMPTS || !isConnectionTerminated(error)) throw error;
+        if (attempt === DONE_WRITE_ATTEMPTS || databaseFault(error) === null) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
       }
     }

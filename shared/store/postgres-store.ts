@@ -21,7 +21,9 @@ import type { ItemPageRequest, RequestContext, Store, TurnLease, TurnStart } fro
  * The Store on PostgreSQL (Neon, any server, or PGlite). Every call is one statement, so one
  * round trip and atomic without BEGIN/COMMIT: ownership is checked inside the statement that
  * reads or writes, and page cursors are resolved inside the page query. Reads retry once when
- * the connection was terminated under them (a suspended Neon compute, a restarted pooler).
+ * the connection was terminated under them (a suspended Neon compute, a restarted pooler); a
+ * lost connection or a timeout reaches the caller as DatabaseUnavailableError (the pool that
+ * openDatabase builds translates it, for every statement).
  */
 export class PostgresStore implements Store {
   constructor(private readonly db: Kysely<Schema>) {}

@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseOptionsFromEnv, driverFor, isConnectionTerminated, openDatabase, retryIfTerminated } from '../../shared/db/connect.js';
+import {
+  databaseOptionsFromEnv,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  driverFor,
+  isConnectionTerminated,
+  openDatabase,
+  retryIfTerminated,
+  toDatabaseUnavailable,
+} from '../../shared/db/connect.js';
+import { DatabaseUnavailableError } from '../../shared/errors.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { inject } from 'vitest';
 
@@ -29,6 +39,18 @@ describe('choosing a driver', () => {
     expect(databaseOptionsFromEnv(env, 'migrate')).toMatchObject({ url: 'postgres://direct/db' });
     expect(databaseOptionsFromEnv({ DATABASE_URL: 'postgres://pooled/db' }, 'migrate').url).toBe('postgres://pooled/db');
     expect(() => databaseOptionsFromEnv({ DATABASE_DRIVER: 'mysql' }, 'app')).toThrow(/DATABASE_DRIVER/);
+  });
+
+  it('reads the connect and query timeouts, with defaults well under API Gateway\'s 29 s', () => {
+    expect(databaseOptionsFromEnv({}, 'app')).toMatchObject({ connectionTimeoutMillis: DEFAULT_CONNECT_TIMEOUT_MS, queryTimeoutMillis: DEFAULT_QUERY_TIMEOUT_MS });
+    expect(DEFAULT_CONNECT_TIMEOUT_MS + DEFAULT_QUERY_TIMEOUT_MS).toBeLessThan(29_000);
+    const env = { DATABASE_CONNECT_TIMEOUT_MS: '1500', DATABASE_QUERY_TIMEOUT_MS: '2500' };
+    expect(databaseOptionsFromEnv(env, 'app')).toMatchObject({ connectionTimeoutMillis: 1500, queryTimeoutMillis: 2500 });
+    expect(databaseOptionsFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '0' }, 'app').queryTimeoutMillis).toBe(0);
+    // Migrations run long DDL and wait on each other's lock.
+    expect(databaseOptionsFromEnv(env, 'migrate')).toMatchObject({ connectionTimeoutMillis: 1500, queryTimeoutMillis: undefined });
+    expect(() => databaseOptionsFromEnv({ DATABASE_QUERY_TIMEOUT_MS: '10s' }, 'app')).toThrow(/DATABASE_QUERY_TIMEOUT_MS/);
+    expect(() => databaseOptionsFromEnv({ DATABASE_CONNECT_TIMEOUT_MS: '-1' }, 'app')).toThrow(/DATABASE_CONNECT_TIMEOUT_MS/);
   });
 });
 
@@ -91,6 +113,41 @@ describe('retryIfTerminated', () => {
     expect(calls).toBe(1);
     expect(isConnectionTerminated(new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(isConnectionTerminated('nope')).toBe(false);
+
+    // What the store sees: the translated error. A lost connection is retried, a timeout is not.
+    calls = 0;
+    const lost = new DatabaseUnavailableError('connection', { cause: terminated });
+    expect(await retryIfTerminated(async () => (++calls === 1 ? Promise.reject(lost) : 'ok'))).toBe('ok');
+    calls = 0;
+    const slow = new DatabaseUnavailableError('timeout');
+    await expect(retryIfTerminated(async () => { calls++; throw slow; })).rejects.toBe(slow);
+    expect(calls).toBe(1);
+  });
+});
+
+describe('toDatabaseUnavailable', () => {
+  it('turns connection and timeout errors of both drivers into DatabaseUnavailableError, and nothing else', () => {
+    const cases: [Error, DatabaseUnavailableError['reason']][] = [
+      [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 'connection'],
+      [new Error('Connection terminated unexpectedly'), 'connection'],
+      [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 'connection'],
+      [Object.assign(new Error('server conn crashed?'), { code: '08P01' }), 'connection'],
+      [new Error('Query read timeout'), 'timeout'],
+      [new Error('timeout exceeded when trying to connect'), 'timeout'],
+      [new Error('Connection terminated due to connection timeout'), 'timeout'],
+      [Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }), 'timeout'],
+    ];
+    for (const [error, reason] of cases) {
+      const translated = toDatabaseUnavailable(error) as DatabaseUnavailableError;
+      expect(translated, error.message).toBeInstanceOf(DatabaseUnavailableError);
+      expect(translated.reason, error.message).toBe(reason);
+      expect(translated.cause).toBe(error);
+      expect(translated.message).not.toContain(error.message); // internals stay in the log
+    }
+    const unique = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+    expect(toDatabaseUnavailable(unique)).toBe(unique);
+    const already = new DatabaseUnavailableError('timeout');
+    expect(toDatabaseUnavailable(already)).toBe(already);
   });
 });
 
