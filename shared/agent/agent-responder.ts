@@ -76,6 +76,7 @@ export class AgentResponder implements Responder {
     const stop = new AbortController();
     const runSignal = AbortSignal.any([signal, stop.signal]);
     const queue = new AsyncQueue<Entry>();
+    let context: AgentContext | null = null;
     const mapper = new StreamEventMapper({
       threadId: turn.thread.id,
       ids: turn.ids,
@@ -83,8 +84,12 @@ export class AgentResponder implements Responder {
       toolTask: this.options.toolTask,
       imageUrl: this.options.imageUrl,
       partialImages: this.options.partialImages,
+      handedToClient: (callId) => {
+        const call = context?.clientToolCall;
+        return !!call && (call.callId ?? callId) === callId;
+      },
     });
-    const context = new AgentContext({
+    context = new AgentContext({
       thread: turn.thread,
       store: turn.store,
       requestContext: turn.ctx,

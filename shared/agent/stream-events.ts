@@ -31,6 +31,8 @@ export interface StreamEventMapperOptions {
   imageUrl?: ImageUrlFor | undefined;
   /** How many partial images an image generation sends, to report progress; unknown: progress 0. */
   partialImages?: number | undefined;
+  /** Whether a tool call's output only says it was handed to the client: its task keeps loading. */
+  handedToClient?: ((callId: string) => boolean) | undefined;
 }
 
 /** What the end of a run leaves: the last events, and a workflow to store open for the next turn. */
@@ -178,7 +180,8 @@ export class StreamEventMapper {
         return events;
       }
       case 'tool_output': {
-        const running = raw.callId ? this.toolTasks.get(raw.callId) : undefined;
+        if (!raw.callId || this.options.handedToClient?.(raw.callId)) return [];
+        const running = this.toolTasks.get(raw.callId);
         const workflow = this.workflow;
         const task = running && workflow?.id === running.workflowId ? workflow.workflow.tasks[running.index] : undefined;
         if (!workflow || !running || !task || task.status_indicator !== 'loading') return [];
