@@ -315,6 +315,7 @@ export class StreamEventMapper {
         this.thoughts.delete(key);
         const task = index === undefined ? undefined : workflow.workflow.tasks[index];
         if (index === undefined || task?.type !== 'thought') return this.addTask({ type: 'thought', content: event.text }).events;
+        if (task.content === event.text) return [];
         task.content = event.text;
         return [taskUpdated(workflow.id, index, task)];
       }
