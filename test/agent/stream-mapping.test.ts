@@ -2,6 +2,7 @@ import { Agent, handoff, type InputGuardrail, type OutputGuardrail } from '@open
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentContext } from '../../shared/agent/index.js';
 import type { ChatKitServer } from '../../shared/server/index.js';
+import { itemOfEveryType, thread } from '../support/fixtures.js';
 import { doneItems, input, itemsOf, modelRequests, newUser, startAgentHarness, stream, text, trace, updates, type AgentHarness } from './harness.js';
 
 // How a run's model output maps to ChatKit: reasoning, refusals, citations, generated images,
@@ -107,6 +108,26 @@ describe('model output', () => {
     ]);
     expect(doneItems(events)[1]).toMatchObject({ type: 'generated_image', image: { url: 'data:image/png;base64,ZmluYWw=' } });
     expect((await itemsOf(h.store, threadIdOf(events), me)).map((i) => i.type)).toEqual(['user_message', 'generated_image', 'assistant_message']);
+  });
+});
+
+describe('model input', () => {
+  it("sends a thread holding every item type through toModelInput to the model, with the user's model choice", async () => {
+    const me = newUser();
+    const t = thread();
+    await h.store.saveThread(t, me);
+    for (const item of itemOfEveryType(t.id)) await h.store.addThreadItem(t.id, { ...item, ...(item.type === 'user_message' ? { attachments: [] } : {}) }, me);
+    h.model.enqueue({ text: 'Noted.' });
+    const events = await stream(
+      plain,
+      { type: 'threads.add_user_message', params: { thread_id: t.id, input: { ...input('And now?'), inference_options: { model: 'gpt-picked' } } } },
+      { as: me },
+    );
+    expect(text(events)).toBe('Noted.');
+    const sent = modelRequests(h.model).at(-1)!.body;
+    expect(sent.model).toBe('gpt-picked');
+    expect(sent.input.at(-1)).toEqual({ role: 'user', content: 'And now?' });
+    expect(sent.input).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'function_call_output', call_id: 'call_1' })]));
   });
 });
 
