@@ -76,7 +76,14 @@ export class AgentResponder implements Responder {
     const stop = new AbortController();
     const runSignal = AbortSignal.any([signal, stop.signal]);
     const queue = new AsyncQueue<Entry>();
-    let context: AgentContext | null = null;
+    const context = new AgentContext({
+      thread: turn.thread,
+      store: turn.store,
+      requestContext: turn.ctx,
+      ids: turn.ids,
+      signal: runSignal,
+      send: (command) => deliver(queue, command),
+    });
     const mapper = new StreamEventMapper({
       threadId: turn.thread.id,
       ids: turn.ids,
@@ -85,17 +92,9 @@ export class AgentResponder implements Responder {
       imageUrl: this.options.imageUrl,
       partialImages: this.options.partialImages,
       handedToClient: (callId) => {
-        const call = context?.clientToolCall;
+        const call = context.clientToolCall;
         return !!call && (call.callId ?? callId) === callId;
       },
-    });
-    context = new AgentContext({
-      thread: turn.thread,
-      store: turn.store,
-      requestContext: turn.ctx,
-      ids: turn.ids,
-      signal: runSignal,
-      send: (command) => deliver(queue, command),
     });
     let result: StreamedRunResult<AgentContext, any> | undefined;
     try {
@@ -108,22 +107,7 @@ export class AgentResponder implements Responder {
         ...(this.options.maxTurns ? { maxTurns: this.options.maxTurns } : {}),
       });
       void pump(result, queue);
-      for await (const entry of queue) {
-        if (entry.from === 'failure') throw entry.error;
-        if (entry.from === 'run') {
-          yield* await mapper.fromRun(entry.event);
-          continue;
-        }
-        let applied: ReturnType<StreamEventMapper['fromContext']>;
-        try {
-          applied = mapper.fromContext(entry.command);
-        } catch (error) {
-          entry.reject(error);
-          continue;
-        }
-        yield* applied.events;
-        entry.resolve(applied.result);
-      }
+      yield* mapQueue(queue, mapper);
       if (runSignal.aborted) return;
       const ending = mapper.finish(context.clientToolCall);
       if (ending.keepOpen) await keepWorkflowOpen(turn, ending.keepOpen);
@@ -138,15 +122,21 @@ export class AgentResponder implements Responder {
       stop.abort();
       queue.close();
       for (const entry of queue.drain()) if (entry.from === 'tool') entry.resolve(undefined);
-      if (result) {
-        const { inputTokens, outputTokens, requests } = result.runContext.usage;
-        this.options.onUsage?.({ inputTokens, outputTokens, requests });
-      }
+      if (result) this.reportUsage(result);
     }
   }
 
   title(firstMessage: string, signal: AbortSignal): Promise<string> {
     return this.titles.title(firstMessage, signal);
+  }
+
+  private reportUsage(result: StreamedRunResult<AgentContext, any>) {
+    const { inputTokens, outputTokens, requests } = result.runContext.usage;
+    try {
+      this.options.onUsage?.({ inputTokens, outputTokens, requests });
+    } catch {
+      // A metrics hook must not turn an answered turn into a failed one.
+    }
   }
 
   private newRunner(model?: string): Runner {
@@ -162,6 +152,26 @@ async function pump(result: AsyncIterable<RunStreamEvent>, queue: AsyncQueue<Ent
     queue.push({ from: 'failure', error });
   } finally {
     queue.close();
+  }
+}
+
+/** The run's events and the tools' commands, in queue order, as ChatKit events. */
+async function* mapQueue(queue: AsyncQueue<Entry>, mapper: StreamEventMapper): AsyncGenerator<ThreadStreamEvent> {
+  for await (const entry of queue) {
+    if (entry.from === 'failure') throw entry.error;
+    if (entry.from === 'run') {
+      yield* await mapper.fromRun(entry.event);
+      continue;
+    }
+    let applied: ReturnType<StreamEventMapper['fromContext']>;
+    try {
+      applied = mapper.fromContext(entry.command);
+    } catch (error) {
+      entry.reject(error); // a tool's mistake (e.g. updating a task of no workflow) is the tool's error
+      continue;
+    }
+    yield* applied.events;
+    entry.resolve(applied.result);
   }
 }
 
