@@ -374,6 +374,11 @@ export class StreamEventMapper {
       }
       if (event.type === 'thread.item.added') this.open.set(item.id, structuredClone(item));
       else this.markStored(item.id);
+      if (event.type === 'thread.item.done' && item.id === this.workflow?.id) this.workflow = null;
+    } else if (event.type === 'thread.item.updated' && event.item_id === this.workflow?.id) {
+      // A tool changing the open workflow by hand: keep the copy that ends it in step.
+      const update = event.update;
+      if (update.type === 'workflow.task.added' || update.type === 'workflow.task.updated') this.workflow.workflow.tasks[update.task_index] = structuredClone(update.task);
     } else if (event.type === 'thread.item.removed') {
       this.open.delete(event.item_id);
       this.stored.delete(event.item_id);
