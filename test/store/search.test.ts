@@ -1,10 +1,12 @@
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../shared/db/connect.js';
+import { migrations } from '../../migrations/index.js';
+import { openDatabase, type Database } from '../../shared/db/connect.js';
+import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadItem } from '../../shared/protocol/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import type { RequestContext } from '../../shared/store/store.js';
-import { storeBackends } from '../support/backends.js';
+import { createTestDatabase, storeBackends } from '../support/backends.js';
 import { thread, uid, userMessage } from '../support/fixtures.js';
 
 // Full-text search over a user's threads (migrations/0002_search.ts), on every backend.
@@ -134,6 +136,28 @@ describe.each(storeBackends())('searchThreads on $name', (backend) => {
       const before = roundTrips;
       await store.searchThreads(request, ctx);
       expect(roundTrips - before).toBe(1);
+    }
+  });
+});
+
+describe('migration 0002_search on a database with conversations', () => {
+  it('makes the rows already there searchable', async () => {
+    const created = await createTestDatabase();
+    const database = await openDatabase({ url: created.url });
+    try {
+      const { '0001_initial': initial } = migrations;
+      await new Migrator({ db: database.db, provider: { getMigrations: async () => ({ '0001_initial': initial! }) } }).migrateToLatest();
+      const store = new PostgresStore(database.db);
+      const ctx = { userId: uid('user') };
+      const t = thread({ title: 'Before search existed' });
+      await sql`INSERT INTO chatkit_threads (id, user_id, data, created_at) VALUES (${t.id}, ${ctx.userId}, ${JSON.stringify(t)}::jsonb, now())`.execute(database.db);
+      await sql`INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+                VALUES (${uid('msg')}, ${t.id}, 'user_message', 'an old axolotl question', '{}'::jsonb, now())`.execute(database.db);
+      expect(await migrateToLatest(database.db)).toEqual({ applied: ['0002_search'] });
+      expect((await store.searchThreads({ q: 'axolotl' }, ctx)).data.map((hit) => hit.id)).toEqual([t.id]);
+    } finally {
+      await database.close();
+      await created.drop();
     }
   });
 });
