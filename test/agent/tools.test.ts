@@ -228,6 +228,25 @@ describe('a tool that throws', () => {
   });
 });
 
+describe('cancellation while the model streams', () => {
+  it("aborts the model's HTTP request and keeps the partial answer", async () => {
+    const me = newUser();
+    const threadId = await newThread(me);
+    h.model.enqueue({ text: ['One', ' two', ' three', ' four'], deltaDelayMs: 80 });
+    const aborter = new AbortController();
+    let deltas = 0;
+    await say(threadId, 'Count', me, {
+      signal: aborter.signal,
+      onEvent: (e) => e.type === 'thread.item.updated' && e.update.type === 'assistant_message.content_part.text_delta' && ++deltas === 2 && aborter.abort(),
+    });
+    await expect.poll(() => modelRequests(h.model).at(-1)!.aborted).toBe(true);
+    expect((await itemsOf(h.store, threadId, me)).slice(-2)).toMatchObject([
+      { type: 'assistant_message', content: [{ text: 'One two' }] },
+      { type: 'sdk_hidden_context', content: CANCELLED_NOTE },
+    ]);
+  });
+});
+
 describe('cancellation during a tool call', () => {
   it('stops the run: the tool sees the abort, no further model request, the cancel note is kept', async () => {
     const me = newUser();
