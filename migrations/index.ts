@@ -1,6 +1,7 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001_initial.js';
 import * as turnLease from './0002_turn_lease.js';
+import * as search from './0003_search.js';
 
 /**
  * Every migration, imported statically so that esbuild bundles them into the Lambda that
@@ -9,4 +10,5 @@ import * as turnLease from './0002_turn_lease.js';
 export const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_turn_lease': turnLease,
+  '0003_search': search,
 };

@@ -10,10 +10,21 @@ export interface RestDeps extends ApiOptions {
   attachments?: AttachmentStore | undefined;
 }
 
-/** GET /threads */
+/** GET /threads, and GET /threads?q= (search) */
 export function listThreadsApp({ store, ...options }: RestDeps) {
   return createApi(options).openapi(listThreadsRoute, async (c) => {
-    const { limit, after } = c.req.valid('query');
+    const { limit, after, q } = c.req.valid('query');
+    if (q !== undefined) {
+      const hits = await store.searchThreads({ q, limit, after }, { userId: c.var.userId });
+      return c.json(
+        {
+          threads: hits.data.map((h) => ({ id: h.id, title: h.title, created_at: h.created_at, updated_at: h.updated_at, snippet: h.snippet, matched_at: h.matched_at })),
+          has_more: hits.has_more,
+          next_cursor: hits.after ?? null,
+        },
+        200,
+      );
+    }
     const page = await store.loadThreads({ limit, after, order: 'desc' }, { userId: c.var.userId });
     return c.json(
       {

@@ -12,7 +12,7 @@ const security = [{ bearerAuth: [] }];
 export const listThreadsRoute = createRoute({
   method: 'get',
   path: '/threads',
-  summary: "The caller's threads, newest activity first",
+  summary: "The caller's threads, newest activity first; with q, those matching a full-text search, most relevant first",
   security,
   request: { query: ThreadsQuery },
   responses: { 200: json(ThreadsPage, 'A page of threads'), ...errors },

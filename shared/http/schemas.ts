@@ -22,7 +22,21 @@ const after = z
   .optional()
   .openapi({ description: 'The `next_cursor` of the previous page' });
 
-export const ThreadsQuery = z.object({ limit, after });
+export const ThreadsQuery = z.object({
+  limit,
+  after,
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .optional()
+    .openapi({
+      description:
+        'Full-text search over the text of your threads. Words match as written (no stemming, any language); "a phrase", OR and -word work as in a web search. With q, threads come most relevant first, each with a snippet.',
+      example: 'invoice march',
+    }),
+});
 export const MessagesQuery = z.object({
   limit,
   after,
@@ -35,6 +49,8 @@ export const ThreadSummary = z
     title: z.string().nullable(),
     created_at: z.string().openapi({ format: 'date-time' }),
     updated_at: z.string().openapi({ format: 'date-time', description: 'Latest activity' }),
+    snippet: z.string().optional().openapi({ description: 'With q: the best-matching passage, matched words in **bold**' }),
+    matched_at: z.string().optional().openapi({ format: 'date-time', description: 'With q: when the best-matching message was written' }),
   })
   .openapi('ThreadSummary');
 

@@ -1,19 +1,22 @@
 import OpenAI from 'openai';
+import { AgentResponder, assistantToolTask, createAssistant } from '../agent/index.js';
 import { EchoResponder } from '../responder/echo-responder.js';
-import { DEFAULT_INSTRUCTIONS, DEFAULT_MODEL, OpenAIResponder, OpenAITranscriber } from '../responder/openai-responder.js';
+import { DEFAULT_MODEL, OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
 import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
 import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
 
 interface Log {
+  info(message: string, ...extra: unknown[]): void;
   warn(message: string, ...extra: unknown[]): void;
   error(message: string, ...extra: unknown[]): void;
 }
 
 /**
- * The server as the environment configures it (README, Configuration). Without OPENAI_API_KEY it
- * answers with the offline echo responder and says so — except in production (NODE_ENV=production),
- * where a missing key stops the start.
+ * The server as the environment configures it (README, Configuration): the assistant agent
+ * (shared/agent/assistant.ts) answers. Without OPENAI_API_KEY it answers with the offline echo
+ * responder and says so — except in production (NODE_ENV=production), where a missing key
+ * stops the start.
  */
 export function createChatKitServerFromEnv(
   store: Store,
@@ -39,11 +42,20 @@ export function createChatKitServerFromEnv(
   }
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
   const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
+  // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
+  const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
+  const responder = new AgentResponder({
+    client,
+    model,
+    agent: createAssistant({ model, instructions }),
+    toolTask: assistantToolTask,
+    onUsage: (usage) => log.info('turn usage', usage),
+  });
   return new ChatKitServer({
     ...common,
     // A client may pick a model only from this list: any other would be billed to the deployment.
     models: listed ?? [model],
-    responder: new OpenAIResponder({ client, model, instructions: env.OPENAI_INSTRUCTIONS || DEFAULT_INSTRUCTIONS }),
+    responder,
     transcriber: new OpenAITranscriber(client, env.OPENAI_TRANSCRIBE_MODEL || undefined),
   });
 }

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways } from 'kysely';
 
 /** Kysely's view of the tables that `migrations/` creates. */
 export interface Schema {
@@ -34,6 +34,8 @@ export interface ThreadItemsTable {
   type: string;
   /** Plain-text projection of the item's content (null when it has none). */
   content_text: string | null;
+  /** Full-text vector of content_text ('simple' configuration); null for hidden context. */
+  content_tsv: GeneratedAlways<string | null>;
   data: Json<Record<string, unknown>>;
   created_at: Timestamp;
 }

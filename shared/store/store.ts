@@ -30,6 +30,35 @@ export interface ItemPageRequest extends PageRequest {
   includeHidden?: boolean;
 }
 
+export interface ThreadSearchRequest {
+  /**
+   * What the user typed, read as web-search syntax (words, "a phrase", or, -word): never as raw
+   * tsquery, so no character in it is an error.
+   */
+  q: string;
+  limit?: number | undefined;
+  /** The `id` of the last hit of the previous page. */
+  after?: string | undefined;
+  /** A thread to leave out, e.g. the conversation that is searching. */
+  excludeThreadId?: string | undefined;
+}
+
+/** A thread that matches a search, with its best-matching item. */
+export interface ThreadSearchHit {
+  /** The thread's id. */
+  id: string;
+  title: string | null;
+  /** The best-matching passage of that item, the matched words in **bold**. */
+  snippet: string;
+  item_id: string;
+  /** When the best-matching item was written. */
+  matched_at: string;
+  created_at: string;
+  updated_at: string;
+  /** Relevance (ts_rank of the best-matching item): hits come highest first. */
+  rank: number;
+}
+
 /**
  * Where threads, items, attachments and feedback live. A missing record and another user's
  * record are the same thing to the caller: a NotFoundError. Items round-trip exactly.
@@ -62,6 +91,8 @@ export interface Store {
   loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>>;
   /** Deletes the thread with its items, feedback and the attachments its messages carried (returned). */
   deleteThread(threadId: string, ctx: RequestContext): Promise<Attachment[]>;
+  /** Full-text search over the text of the user's threads, most relevant thread first. */
+  searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>>;
 
   /** Items in insertion order (`asc`) or newest first (`desc`). */
   loadThreadItems(threadId: string, page: ItemPageRequest, ctx: RequestContext): Promise<Page<ThreadItem>>;

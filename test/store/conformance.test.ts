@@ -410,6 +410,8 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       const own = await threadOf(intruder);
       await expect(store.saveItem(own.id, { ...item, thread_id: own.id }, intruder)).rejects.toBeInstanceOf(NotFoundError);
       expect((await store.loadThreads({}, intruder)).data.map((x) => x.id)).toEqual([own.id]);
+      expect((await store.searchThreads({ q: 'secret' }, intruder)).data).toEqual([]);
+      expect((await store.searchThreads({ q: 'secret' }, owner)).data.map((x) => x.id)).toEqual([t.id]);
       await expect(store.loadThreads({ after: t.id }, intruder)).rejects.toMatchObject({ code: 'invalid_cursor' });
       expect(await count('chatkit_item_feedback', sql`thread_id = ${t.id}`)).toBe(0);
       expect(await snapshot()).toEqual(before);
@@ -449,6 +451,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['loadThreadItems (after)', () => store.loadThreadItems(t.id, { after: item.id }, ctx)],
         ['loadThreads', () => store.loadThreads({}, ctx)],
         ['loadThreads (after)', () => store.loadThreads({ after: t.id }, ctx)],
+        ['searchThreads', () => store.searchThreads({ q: 'count' }, ctx)],
         ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'positive', ctx)],
         ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, ctx)],
         ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, ctx)],

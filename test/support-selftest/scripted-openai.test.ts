@@ -50,6 +50,36 @@ describe('scripted OpenAI server with the real openai SDK', () => {
     expect(final.output).toEqual([expect.objectContaining({ type: 'function_call', name: 'lookup', arguments: '{"q":"x"}', call_id: 'call_1', status: 'completed' })]);
   });
 
+  it('streams reasoning summaries, a refusal, an image generation and parallel calls that the strict helper accepts', async () => {
+    server.enqueue({
+      reasoning: ['First I think.', 'Then I decide.'],
+      imageGeneration: { partials: ['AAAA'], result: 'BBBB' },
+      refusal: 'I cannot help with that.',
+      functionCall: { name: 'a', arguments: '{}', call_id: 'call_a' },
+      functionCalls: [{ name: 'b', arguments: '{"x":1}', call_id: 'call_b' }],
+      usage: { input_tokens: 7, output_tokens: 3 },
+    });
+    const stream = client.responses.stream({ model: 'gpt-test', input: 'x' });
+    const summaryDeltas: string[] = [];
+    stream.on('response.reasoning_summary_text.delta', (event) => summaryDeltas.push(event.delta));
+    const final = await stream.finalResponse();
+    expect(summaryDeltas.join('')).toBe('First I think.Then I decide.');
+    expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'image_generation_call', 'message', 'function_call', 'function_call']);
+    expect(final.output[2]).toMatchObject({ content: [{ type: 'refusal', refusal: 'I cannot help with that.' }] });
+    expect(final.usage).toMatchObject({ input_tokens: 7, output_tokens: 3, total_tokens: 10 });
+  });
+
+  it('streams file and container file citations', async () => {
+    const annotations = [
+      { type: 'file_citation' as const, file_id: 'file_1', filename: 'spec.md', index: 3 },
+      { type: 'container_file_citation' as const, container_id: 'cntr_1', file_id: 'cfile_1', filename: 'out.csv', start_index: 0, end_index: 4 },
+    ];
+    server.enqueue({ text: 'Cited text', annotations });
+    const final = await client.responses.stream({ model: 'gpt-test', input: 'cite' }).finalResponse();
+    const message = final.output[0];
+    expect(message?.type === 'message' && message.content[0]?.type === 'output_text' && message.content[0].annotations).toEqual(annotations);
+  });
+
   it('surfaces an HTTP failure as APIError', async () => {
     server.enqueue({ failWith: { status: 500, message: 'model down' } });
     const error = await client.responses.create({ model: 'gpt-test', input: 'x', stream: true }).catch((e: unknown) => e);

@@ -7,10 +7,22 @@ export interface ScriptedTurn {
   /** Output text deltas (a string is split into words). */
   text?: string | string[];
   deltaDelayMs?: number;
-  annotations?: Array<{ type: 'url_citation'; url: string; title?: string; start_index: number; end_index: number }>;
+  annotations?: Array<
+    | { type: 'url_citation'; url: string; title?: string; start_index: number; end_index: number }
+    | { type: 'file_citation'; file_id: string; filename?: string; index: number }
+    | { type: 'container_file_citation'; container_id: string; file_id: string; filename?: string; start_index: number; end_index: number }
+  >;
   functionCall?: { name: string; arguments: string; call_id?: string };
-  /** A refusal content part instead of output text (a string is split into words). */
+  /** More function calls after `functionCall` (parallel tool calls). */
+  functionCalls?: Array<{ name: string; arguments: string; call_id?: string }>;
+  /** A reasoning item before the answer, one summary part per string (each streamed word by word). */
+  reasoning?: string[];
+  /** The answer as a refusal content part instead of output text. */
   refusal?: string;
+  /** An image_generation_call item with partial images (base64) and the final result. */
+  imageGeneration?: { partials: string[]; result: string };
+  /** Token usage reported by response.completed (default 10 in, 5 out). */
+  usage?: { input_tokens: number; output_tokens: number };
   /** An HTTP error instead of a stream. */
   failWith?: { status: number; message: string };
   /** An `error` event after this many deltas, then the stream ends. */
@@ -95,9 +107,57 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
   send('response.in_progress', { response: base });
 
   const output: unknown[] = [];
-  if (turn.refusal !== undefined) output.push(streamRefusal(send, turn.refusal));
+  if (turn.reasoning?.length) {
+    // One reasoning item carrying every summary part, the way reasoning models stream it.
+    const itemId = newId('rs');
+    const outputIndex = output.length;
+    send('response.output_item.added', { output_index: outputIndex, item: { type: 'reasoning', id: itemId, summary: [] } });
+    const parts: Array<{ type: 'summary_text'; text: string }> = [];
+    for (const [summaryIndex, text] of turn.reasoning.entries()) {
+      send('response.reasoning_summary_part.added', { item_id: itemId, output_index: outputIndex, summary_index: summaryIndex, part: { type: 'summary_text', text: '' } });
+      for (const delta of text.match(/\S+\s*/g) ?? []) {
+        if (turn.deltaDelayMs) await new Promise((r) => setTimeout(r, turn.deltaDelayMs));
+        if (!open) return;
+        send('response.reasoning_summary_text.delta', { item_id: itemId, output_index: outputIndex, summary_index: summaryIndex, delta });
+      }
+      send('response.reasoning_summary_text.done', { item_id: itemId, output_index: outputIndex, summary_index: summaryIndex, text });
+      send('response.reasoning_summary_part.done', { item_id: itemId, output_index: outputIndex, summary_index: summaryIndex, part: { type: 'summary_text', text } });
+      parts.push({ type: 'summary_text', text });
+    }
+    const item = { type: 'reasoning', id: itemId, summary: parts };
+    send('response.output_item.done', { output_index: outputIndex, item });
+    output.push(item);
+  }
+  if (turn.imageGeneration) {
+    const itemId = newId('ig');
+    const outputIndex = output.length;
+    send('response.output_item.added', { output_index: outputIndex, item: { type: 'image_generation_call', id: itemId, status: 'in_progress', result: null } });
+    send('response.image_generation_call.in_progress', { item_id: itemId, output_index: outputIndex });
+    send('response.image_generation_call.generating', { item_id: itemId, output_index: outputIndex });
+    for (const [partialIndex, partial] of turn.imageGeneration.partials.entries()) {
+      send('response.image_generation_call.partial_image', { item_id: itemId, output_index: outputIndex, partial_image_index: partialIndex, partial_image_b64: partial });
+    }
+    send('response.image_generation_call.completed', { item_id: itemId, output_index: outputIndex });
+    const item = { type: 'image_generation_call', id: itemId, status: 'completed', result: turn.imageGeneration.result };
+    send('response.output_item.done', { output_index: outputIndex, item });
+    output.push(item);
+  }
+  const calls = [...(turn.functionCall ? [turn.functionCall] : []), ...(turn.functionCalls ?? [])];
   const deltas = turn.text === undefined ? [] : Array.isArray(turn.text) ? turn.text : (turn.text.match(/\S+\s*/g) ?? []);
-  if (deltas.length || (!turn.functionCall && turn.refusal === undefined)) {
+  if (turn.refusal !== undefined) {
+    const itemId = newId('msg');
+    const outputIndex = output.length;
+    send('response.output_item.added', { output_index: outputIndex, item: messageItem(itemId, '', [], 'in_progress', false) });
+    send('response.content_part.added', { item_id: itemId, output_index: outputIndex, content_index: 0, part: { type: 'refusal', refusal: '' } });
+    for (const delta of turn.refusal.match(/\S+\s*/g) ?? []) {
+      send('response.refusal.delta', { item_id: itemId, output_index: outputIndex, content_index: 0, delta });
+    }
+    send('response.refusal.done', { item_id: itemId, output_index: outputIndex, content_index: 0, refusal: turn.refusal });
+    send('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: 0, part: { type: 'refusal', refusal: turn.refusal } });
+    const item = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'refusal', refusal: turn.refusal }] };
+    send('response.output_item.done', { output_index: outputIndex, item });
+    output.push(item);
+  } else if (deltas.length || (!calls.length && !turn.imageGeneration)) {
     const itemId = newId('msg');
     const outputIndex = output.length;
     send('response.output_item.added', { output_index: outputIndex, item: messageItem(itemId, '', [], 'in_progress', false) });
@@ -123,32 +183,19 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
     send('response.output_item.done', { output_index: outputIndex, item });
     output.push(item);
   }
-  if (turn.functionCall) {
+  for (const functionCall of calls) {
     const itemId = newId('fc');
     const outputIndex = output.length;
-    const call = { type: 'function_call', id: itemId, call_id: turn.functionCall.call_id ?? newId('call'), name: turn.functionCall.name, arguments: '', status: 'in_progress' };
+    const call = { type: 'function_call', id: itemId, call_id: functionCall.call_id ?? newId('call'), name: functionCall.name, arguments: '', status: 'in_progress' };
     send('response.output_item.added', { output_index: outputIndex, item: call });
-    send('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: turn.functionCall.arguments });
-    send('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, name: call.name, arguments: turn.functionCall.arguments });
-    const done = { ...call, arguments: turn.functionCall.arguments, status: 'completed' };
+    send('response.function_call_arguments.delta', { item_id: itemId, output_index: outputIndex, delta: functionCall.arguments });
+    send('response.function_call_arguments.done', { item_id: itemId, output_index: outputIndex, name: call.name, arguments: functionCall.arguments });
+    const done = { ...call, arguments: functionCall.arguments, status: 'completed' };
     send('response.output_item.done', { output_index: outputIndex, item: done });
     output.push(done);
   }
-  send('response.completed', { response: response(model, output, responseId, 'completed') });
+  send('response.completed', { response: response(model, output, responseId, 'completed', turn.usage) });
   res.end();
-}
-
-function streamRefusal(send: (type: string, data: Record<string, unknown>) => void, refusal: string) {
-  const itemId = newId('msg');
-  const at = { item_id: itemId, output_index: 0, content_index: 0 };
-  send('response.output_item.added', { output_index: 0, item: messageItem(itemId, '', [], 'in_progress', false) });
-  send('response.content_part.added', { ...at, part: { type: 'refusal', refusal: '' } });
-  for (const delta of refusal.match(/\S+\s*/g) ?? []) send('response.refusal.delta', { ...at, delta });
-  send('response.refusal.done', { ...at, refusal });
-  send('response.content_part.done', { ...at, part: { type: 'refusal', refusal } });
-  const item = { type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'refusal', refusal }] };
-  send('response.output_item.done', { output_index: 0, item });
-  return item;
 }
 
 function messageItem(id: string, text: string, annotations: unknown[], status = 'completed', withContent = true) {
@@ -161,7 +208,7 @@ function messageItem(id: string, text: string, annotations: unknown[], status = 
   };
 }
 
-function response(model: string, output: unknown[], id = newId('resp'), status = 'completed') {
+function response(model: string, output: unknown[], id = newId('resp'), status = 'completed', usage = { input_tokens: 10, output_tokens: 5 }) {
   return {
     id,
     object: 'response',
@@ -183,7 +230,10 @@ function response(model: string, output: unknown[], id = newId('resp'), status =
     tools: [],
     top_p: 1,
     truncation: 'disabled',
-    usage: status === 'completed' ? { input_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 15 } : null,
+    usage:
+      status === 'completed'
+        ? { input_tokens: usage.input_tokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: usage.output_tokens, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: usage.input_tokens + usage.output_tokens }
+        : null,
     user: null,
     metadata: {},
   };

@@ -1,0 +1,53 @@
+import { Agent } from '@openai/agents-core';
+import type { AgentContext } from './context.js';
+import { searchConversations, SEARCH_CONVERSATIONS } from './search-tool.js';
+import type { ToolTaskFor } from './stream-events.js';
+import { defaultToolTask } from './stream-events.js';
+import { stopAtClientToolCall } from './tools.js';
+
+// The assistant every conversation talks to. This is the file a team edits: its instructions,
+// its tools (serverTool / clientTool from ./tools.js, widgets through the AgentContext), the
+// tasks shown while tools run, handoffs and guardrails.
+
+export const DEFAULT_ASSISTANT_INSTRUCTIONS = [
+  'You are a helpful assistant.',
+  `When the user refers to something from an earlier conversation, look it up with ${SEARCH_CONVERSATIONS} before answering, and say which conversation it came from.`,
+].join(' ');
+
+export interface AssistantConfig {
+  /** The model every agent of the assistant uses (OPENAI_MODEL). */
+  model: string;
+  /** ASSISTANT_INSTRUCTIONS, when set, replaces the default instructions. */
+  instructions?: string | undefined;
+}
+
+export function createAssistant({ model, instructions }: AssistantConfig): Agent<AgentContext> {
+  return new Agent<AgentContext>({
+    name: 'Assistant',
+    instructions: instructions || DEFAULT_ASSISTANT_INSTRUCTIONS,
+    model,
+    // Nothing is kept at OpenAI: the thread in Postgres is the conversation's memory.
+    modelSettings: { store: false },
+    tools: [searchConversations],
+    // Client tools end the turn; the client's output starts the next one.
+    toolUseBehavior: stopAtClientToolCall,
+  });
+}
+
+/** The tasks shown while the assistant's tools run. */
+export const assistantToolTask: ToolTaskFor = (call) => {
+  if (call.name === SEARCH_CONVERSATIONS) {
+    const query = parseArguments(call.arguments).query;
+    return { type: 'custom', title: 'Searching your conversations', icon: 'search', status_indicator: 'loading', ...(typeof query === 'string' ? { content: query } : {}) };
+  }
+  return defaultToolTask(call);
+};
+
+function parseArguments(json: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,67 @@
+import { tool, type FunctionTool, type RunContext, type ToolToFinalOutputFunction } from '@openai/agents-core';
+import type { z } from 'zod';
+import type { JsonObject } from '../protocol/index.js';
+import type { AgentContext } from './context.js';
+
+type ToolParameters = z.ZodObject<any, any>;
+/** What the SDK knows about the call: the model's call item (with its call id) and the run's signal. */
+export type ToolCallDetails = Parameters<FunctionTool['invoke']>[2];
+
+export interface ServerToolOptions<P extends ToolParameters, R> {
+  name: string;
+  /** What the model reads to decide when to call it. */
+  description: string;
+  parameters: P;
+  execute: (args: z.infer<P>, context: AgentContext, details?: ToolCallDetails) => R | Promise<R>;
+}
+
+/**
+ * A tool that runs here, during the turn, with the turn's AgentContext. If it throws, the turn
+ * ends with an error event and what it showed is taken back (throw TurnError to show the user
+ * a message). The SDK's own `tool()` works too, but hands errors to the model as text instead.
+ */
+export function serverTool<P extends ToolParameters, R>(options: ServerToolOptions<P, R>): FunctionTool<AgentContext, P, R> {
+  // Typed through the SDK's own bound: its conditional types do not resolve for a generic P.
+  const made = tool<ToolParameters, AgentContext, R>({
+    name: options.name,
+    description: options.description,
+    parameters: options.parameters,
+    errorFunction: null,
+    execute: (args: unknown, runContext?: RunContext<AgentContext>, details?: ToolCallDetails) => options.execute(args as z.infer<P>, contextOf(runContext), details),
+  });
+  return made as unknown as FunctionTool<AgentContext, P, R>;
+}
+
+export interface ClientToolOptions<P extends ToolParameters> {
+  /** The name ChatKit's onClientTool receives. */
+  name: string;
+  description: string;
+  /** The arguments the model fills in; the client receives them as `params`. */
+  parameters: P;
+}
+
+/**
+ * A tool the client runs (ChatKit's onClientTool): the turn ends with a pending
+ * client_tool_call item, and threads.add_client_tool_output resumes the conversation with
+ * the client's result. The agent needs `toolUseBehavior: stopAtClientToolCall`.
+ */
+export function clientTool<P extends ToolParameters>(options: ClientToolOptions<P>): FunctionTool<AgentContext, P, string> {
+  return serverTool({
+    ...options,
+    execute: (args, context, details) => {
+      context.requestClientToolCall({ name: options.name, arguments: args as JsonObject, callId: details?.toolCall?.callId });
+      return 'Sent to the client; its result follows.';
+    },
+  });
+}
+
+/** toolUseBehavior for agents with client tools: the run stops once one is requested. */
+export const stopAtClientToolCall: ToolToFinalOutputFunction = (runContext) =>
+  (runContext.context as AgentContext | undefined)?.clientToolCall
+    ? { isFinalOutput: true, isInterrupted: undefined, finalOutput: '' }
+    : { isFinalOutput: false, isInterrupted: undefined };
+
+function contextOf(runContext: { context: AgentContext } | undefined): AgentContext {
+  if (!runContext?.context) throw new Error('this tool runs only inside an AgentResponder turn (no AgentContext)');
+  return runContext.context;
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_ASSISTANT_INSTRUCTIONS } from '../../shared/agent/index.js';
+import { openDatabase, type Database } from '../../shared/db/connect.js';
+import { migrateToLatest } from '../../shared/db/migrate.js';
+import { createChatKitServerFromEnv } from '../../shared/server/index.js';
+import { PostgresStore } from '../../shared/store/postgres-store.js';
+import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
+import { input, modelRequests, newUser, stream } from './harness.js';
+
+// The server as the Lambda and the dev server build it: the assistant agent when OPENAI_API_KEY is set.
+let testDb: TestDatabase;
+let database: Database;
+let store: PostgresStore;
+let model: ScriptedOpenAI;
+
+beforeAll(async () => {
+  testDb = await createTestDatabase();
+  database = await openDatabase({ url: testDb.url });
+  await migrateToLatest(database.db);
+  store = new PostgresStore(database.db);
+  model = await startScriptedOpenAI();
+});
+afterAll(async () => {
+  await model?.close();
+  await database?.close();
+  await testDb?.drop();
+});
+
+function logger() {
+  const lines: Array<[string, string, unknown[]]> = [];
+  const at = (level: string) => (message: string, ...extra: unknown[]) => void lines.push([level, message, extra]);
+  return { log: { info: at('info'), warn: at('warn'), error: at('error') }, lines };
+}
+
+describe('createChatKitServerFromEnv', () => {
+  it('answers with the assistant agent: OPENAI_MODEL, ASSISTANT_INSTRUCTIONS, search_conversations, usage logged', async () => {
+    const { log, lines } = logger();
+    const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: 'gpt-configured', ASSISTANT_INSTRUCTIONS: 'Answer like a pirate.' };
+    const server = createChatKitServerFromEnv(store, env, log);
+    model.enqueue({ text: 'Arr.' });
+    model.enqueueTitle('Pirates');
+    await stream(server, { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
+    const sent = modelRequests(model).at(-1)!.body;
+    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }] });
+    expect(lines).toContainEqual(['info', 'turn usage', [{ inputTokens: 10, outputTokens: 5, requests: 1 }]]);
+  });
+
+  it('uses the default instructions when ASSISTANT_INSTRUCTIONS is unset, and the echo responder without a key', async () => {
+    const { log, lines } = logger();
+    model.enqueue({ text: 'Hi.' });
+    await stream(createChatKitServerFromEnv(store, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL }, log), { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
+    expect(modelRequests(model).at(-1)!.body).toMatchObject({ model: 'gpt-4.1-mini', instructions: DEFAULT_ASSISTANT_INSTRUCTIONS });
+
+    const echo = await stream(createChatKitServerFromEnv(store, {}, log), { type: 'threads.create', params: { input: input('Echo me') } }, { as: newUser() });
+    expect(JSON.stringify(echo)).toContain('(offline echo) Echo me');
+    expect(lines.some(([level, message]) => level === 'warn' && message.includes('offline echo responder'))).toBe(true);
+    expect(() => createChatKitServerFromEnv(store, { NODE_ENV: 'production' }, log)).toThrow('OPENAI_API_KEY is required in production');
+  });
+});

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assistantToolTask, createAssistant } from '../../shared/agent/index.js';
+import type { ChatKitServer } from '../../shared/server/index.js';
+import { doneItems, input, itemsOf, modelRequests, newUser, startAgentHarness, stream, text, trace, updates, type AgentHarness } from './harness.js';
+
+// The default assistant (shared/agent/assistant.ts) with its built-in search_conversations tool.
+let h: AgentHarness;
+let server: ChatKitServer;
+
+beforeAll(async () => {
+  h = await startAgentHarness();
+  server = h.serverFor(createAssistant({ model: 'gpt-test', instructions: 'Be brief.' }), { toolTask: assistantToolTask });
+});
+afterAll(() => h?.close());
+
+async function threadSaying(as: { userId: string }, question: string, answer: string) {
+  h.model.enqueue({ text: answer });
+  h.model.enqueueTitle(question);
+  const events = await stream(server, { type: 'threads.create', params: { input: input(question) } }, { as });
+  return (events[0] as { thread: { id: string } }).thread.id;
+}
+
+describe('search_conversations', () => {
+  it("runs on the server with a task shown while it runs, feeds the user's own matching thread to the model, then streams the answer", async () => {
+    const me = newUser();
+    const other = newUser();
+    const earlier = await threadSaying(me, 'My sourdough starter needs a name', 'How about Clint Yeastwood?');
+    await threadSaying(other, 'Secret sourdough recipe', 'Never share the sourdough secret: saffron.');
+    const usageBefore = h.usage.length;
+
+    h.model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"sourdough"}', call_id: 'call_search' } }, { text: 'You named it Clint Yeastwood.' });
+    h.model.enqueueTitle('Starter name');
+    const events = await stream(server, { type: 'threads.create', params: { input: input('What did we call my starter?') } }, { as: me });
+    const threadId = (events[0] as { thread: { id: string } }).thread.id;
+
+    // The task is shown (loading) before the tool's output, completed after, and closed before the answer.
+    expect(trace(events)).toEqual([
+      'thread.created',
+      'thread.item.done:user_message',
+      'stream_options',
+      'thread.item.added:workflow',
+      'updated:workflow.task.updated',
+      'thread.item.done:workflow',
+      'thread.item.added:assistant_message',
+      'updated:assistant_message.content_part.added',
+      ...Array(5).fill('updated:assistant_message.content_part.text_delta'),
+      'updated:assistant_message.content_part.done',
+      'thread.item.done:assistant_message',
+      'thread.updated',
+    ]);
+    const added = events[3] as { item: { workflow: { tasks: unknown[] } } };
+    expect(added.item.workflow.tasks).toEqual([{ type: 'custom', title: 'Searching your conversations', icon: 'search', content: 'sourdough', status_indicator: 'loading' }]);
+    expect(updates(events)[0]).toMatchObject({ type: 'workflow.task.updated', task_index: 0, task: { status_indicator: 'complete' } });
+    expect(doneItems(events)[1]).toMatchObject({ type: 'workflow', workflow: { type: 'custom', expanded: false, summary: { duration: expect.any(Number) } } });
+    expect(text(events)).toBe('You named it Clint Yeastwood.');
+
+    // The model offered the tool, then read its output: my earlier thread, nobody else's.
+    const [first, second] = modelRequests(h.model).slice(-2);
+    expect(first!.body.tools.map((t: { name: string }) => t.name)).toEqual(['search_conversations']);
+    expect(first!.body).toMatchObject({ model: 'gpt-test', instructions: 'Be brief.', store: false });
+    const output = second!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
+    expect(output).toMatchObject({ call_id: 'call_search' });
+    const results = JSON.parse(output.output).results;
+    expect(results).toEqual([{ thread_id: earlier, title: 'My sourdough starter needs a name', date: expect.any(String), passage: expect.stringContaining('**sourdough**') }]);
+    expect(output.output).not.toContain('saffron');
+    expect(second!.body.input.slice(0, 2)).toEqual([
+      { role: 'user', content: 'What did we call my starter?' },
+      { type: 'function_call', call_id: 'call_search', name: 'search_conversations', arguments: '{"query":"sourdough"}', status: 'completed', id: expect.any(String) },
+    ]);
+
+    expect((await itemsOf(h.store, threadId, me)).map((i) => i.type)).toEqual(['user_message', 'workflow', 'assistant_message']);
+    expect(h.usage.slice(usageBefore)).toEqual([{ inputTokens: 20, outputTokens: 10, requests: 2 }]);
+  });
+
+  it('tells the model when nothing matches, and never searches the current thread', async () => {
+    const me = newUser();
+    h.model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"narwhal"}', call_id: 'call_none' } }, { text: 'I found nothing.' });
+    h.model.enqueueTitle('Narwhals');
+    await stream(server, { type: 'threads.create', params: { input: input('Did we talk about a narwhal?') } }, { as: me });
+    const output = modelRequests(h.model).at(-1)!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
+    expect(JSON.parse(output.output)).toEqual({ results: [], note: 'No earlier conversation matches these words.' });
+  });
+});

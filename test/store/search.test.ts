@@ -1,0 +1,163 @@
+import { Migrator, sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrations } from '../../migrations/index.js';
+import { openDatabase, type Database } from '../../shared/db/connect.js';
+import { migrateToLatest } from '../../shared/db/migrate.js';
+import type { ThreadItem } from '../../shared/protocol/index.js';
+import { PostgresStore } from '../../shared/store/postgres-store.js';
+import type { RequestContext } from '../../shared/store/store.js';
+import { createTestDatabase, storeBackends } from '../support/backends.js';
+import { thread, uid, userMessage } from '../support/fixtures.js';
+
+// Full-text search over a user's threads (migrations/0002_search.ts), on every backend.
+describe.each(storeBackends())('searchThreads on $name', (backend) => {
+  let database: Database;
+  let store: PostgresStore;
+  let roundTrips = 0;
+
+  beforeAll(async () => {
+    database = await backend.open({ onQuery: () => void roundTrips++ });
+    store = new PostgresStore(database.db);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
+  const user = (): RequestContext => ({ userId: uid('user') });
+  const answer = (threadId: string, text: string): ThreadItem => ({
+    id: uid('msg'),
+    thread_id: threadId,
+    created_at: new Date().toISOString(),
+    type: 'assistant_message',
+    content: [{ type: 'output_text', text, annotations: [] }],
+  });
+  /** A thread holding these items, in order; a string is a user message. */
+  const threadWith = async (ctx: RequestContext, title: string, ...items: Array<string | ((threadId: string) => ThreadItem)>) => {
+    const t = thread({ title });
+    await store.saveThread(t, ctx);
+    for (const item of items) await store.addThreadItem(t.id, typeof item === 'string' ? userMessage(t.id, item) : item(t.id), ctx);
+    return t.id;
+  };
+
+  it('ranks the thread that says it most first, one hit per thread with its best passage', async () => {
+    const ctx = user();
+    const once = await threadWith(ctx, 'Zoo trip', 'We saw a kangaroo at the zoo, then lunch, then the aquarium and the gift shop on the way home.');
+    const often = await threadWith(
+      ctx,
+      'Marsupials',
+      'Tell me about marsupials',
+      (id) => answer(id, 'The kangaroo is the largest marsupial. A kangaroo hops; a young kangaroo lives in a pouch.'),
+    );
+    await threadWith(ctx, 'Unrelated', 'What is the capital of France?');
+
+    const page = await store.searchThreads({ q: 'Kangaroo' }, ctx);
+    expect(page.data.map((hit) => hit.id)).toEqual([often, once]);
+    expect(page.has_more).toBe(false);
+    const [best] = page.data;
+    expect(best).toMatchObject({ title: 'Marsupials', snippet: expect.stringContaining('**kangaroo**') });
+    expect(best!.rank).toBeGreaterThan(page.data[1]!.rank);
+    const items = (await store.loadThreadItems(often, { order: 'asc' }, ctx)).data;
+    expect(best!.item_id).toBe(items[1]!.id);
+    expect(best!.matched_at).toBe(new Date(items[1]!.created_at).toISOString());
+    expect(Date.parse(best!.updated_at)).toBeGreaterThanOrEqual(Date.parse(best!.created_at));
+  });
+
+  it("finds only the caller's threads, and leaves out the excluded one", async () => {
+    const me = user();
+    const someoneElse = user();
+    const mine = await threadWith(me, 'Mine', 'my platypus notes');
+    const current = await threadWith(me, 'Current', 'where did I write about the platypus?');
+    await threadWith(someoneElse, 'Theirs', 'their platypus secrets');
+
+    expect((await store.searchThreads({ q: 'platypus' }, me)).data.map((hit) => hit.id).sort()).toEqual([mine, current].sort());
+    const others = await store.searchThreads({ q: 'platypus', excludeThreadId: current }, me);
+    expect(others.data.map((hit) => [hit.id, hit.snippet])).toEqual([[mine, 'my **platypus** notes']]);
+    expect(JSON.stringify(others)).not.toContain('secrets');
+    expect((await store.searchThreads({ q: 'secrets' }, me)).data).toEqual([]);
+  });
+
+  it('reads what the user typed as words: tsquery and SQL syntax never fail or inject', async () => {
+    const ctx = user();
+    const id = await threadWith(ctx, 'Syntax', "the wombat's burrow & tunnel | maze: it's (deep)");
+    await threadWith(ctx, 'Other', 'a thread about something else');
+    const tries = ['wombat & !', 'wombat | :* ((', '"wombat', 'wombat\\', "wombat's", 'WOMBAT)', 'wombat\u0000', "wombat' OR '1'='1"];
+    for (const q of tries) {
+      expect((await store.searchThreads({ q }, ctx)).data.map((hit) => hit.id), q).toEqual([id]);
+    }
+    for (const q of ["'; DROP TABLE chatkit_threads; --", '<-> & | ! :* ( ) \' " \\']) {
+      expect((await store.searchThreads({ q }, ctx)).data, q).toEqual([]);
+    }
+    expect((await sql<{ n: number }>`SELECT count(*)::int AS n FROM chatkit_threads`.execute(database.db)).rows[0]!.n).toBeGreaterThan(0);
+    // Web-search syntax: a quoted phrase keeps its word order, -word excludes.
+    expect((await store.searchThreads({ q: '"burrow tunnel"' }, ctx)).data).toHaveLength(1);
+    expect((await store.searchThreads({ q: '"tunnel burrow"' }, ctx)).data).toHaveLength(0);
+    expect((await store.searchThreads({ q: 'wombat -maze' }, ctx)).data).toHaveLength(0);
+  });
+
+  it('answers an empty page for words nobody wrote, blank queries and hidden context', async () => {
+    const ctx = user();
+    const id = await threadWith(ctx, 'Quiet', 'nothing to see');
+    await store.addThreadItem(id, { id: uid('shcx'), thread_id: id, created_at: new Date().toISOString(), type: 'sdk_hidden_context', content: 'confidential okapi' }, ctx);
+    for (const q of ['okapi', 'xylophonist', '', '   ', '!!!', '&']) {
+      expect(await store.searchThreads({ q }, ctx), JSON.stringify(q)).toEqual({ data: [], has_more: false });
+    }
+  });
+
+  it('pages by keyset in relevance order, with no hit twice, and refuses a cursor that is not a hit', async () => {
+    const ctx = user();
+    // Five threads, each saying "quokka" a different number of times, plus ties on rank.
+    for (let n = 1; n <= 5; n++) await threadWith(ctx, `Q${n}`, `${'quokka '.repeat(n)}end`);
+    await threadWith(ctx, 'Q2 again', 'quokka quokka end');
+    const whole = await store.searchThreads({ q: 'quokka', limit: 100 }, ctx);
+    expect(whole.data).toHaveLength(6);
+    expect(whole.data.map((hit) => hit.rank)).toEqual([...whole.data.map((hit) => hit.rank)].sort((a, b) => b - a));
+
+    const seen: string[] = [];
+    let after: string | undefined;
+    let pages = 0;
+    do {
+      const page = await store.searchThreads({ q: 'quokka', limit: 4, after }, ctx);
+      seen.push(...page.data.map((hit) => hit.id));
+      after = page.has_more ? page.after : undefined;
+      pages++;
+    } while (after);
+    expect(pages).toBe(2);
+    expect(seen).toEqual(whole.data.map((hit) => hit.id));
+
+    const unrelated = await threadWith(ctx, 'Other', 'no marsupials');
+    await expect(store.searchThreads({ q: 'quokka', after: unrelated }, ctx)).rejects.toMatchObject({ code: 'invalid_cursor' });
+    await expect(store.searchThreads({ q: 'quokka', limit: 0 }, ctx)).rejects.toMatchObject({ code: 'invalid_limit' });
+  });
+
+  it('is one round trip', async () => {
+    const ctx = user();
+    const id = await threadWith(ctx, 'Count', 'numbat');
+    for (const request of [{ q: 'numbat' }, { q: 'numbat', after: id }]) {
+      const before = roundTrips;
+      await store.searchThreads(request, ctx);
+      expect(roundTrips - before).toBe(1);
+    }
+  });
+});
+
+describe('migration 0002_search on a database with conversations', () => {
+  it('makes the rows already there searchable', async () => {
+    const created = await createTestDatabase();
+    const database = await openDatabase({ url: created.url });
+    try {
+      const { '0001_initial': initial } = migrations;
+      await new Migrator({ db: database.db, provider: { getMigrations: async () => ({ '0001_initial': initial! }) } }).migrateToLatest();
+      const store = new PostgresStore(database.db);
+      const ctx = { userId: uid('user') };
+      const t = thread({ title: 'Before search existed' });
+      await sql`INSERT INTO chatkit_threads (id, user_id, data, created_at) VALUES (${t.id}, ${ctx.userId}, ${JSON.stringify(t)}::jsonb, now())`.execute(database.db);
+      await sql`INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+                VALUES (${uid('msg')}, ${t.id}, 'user_message', 'an old axolotl question', '{}'::jsonb, now())`.execute(database.db);
+      expect(await migrateToLatest(database.db)).toEqual({ applied: ['0002_search'] });
+      expect((await store.searchThreads({ q: 'axolotl' }, ctx)).data.map((hit) => hit.id)).toEqual([t.id]);
+    } finally {
+      await database.close();
+      await created.drop();
+    }
+  });
+});
