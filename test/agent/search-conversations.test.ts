@@ -64,7 +64,7 @@ describe('search_conversations', () => {
     expect(results).toEqual([{ thread_id: earlier, title: 'My sourdough starter needs a name', date: expect.any(String), passage: expect.stringContaining('**sourdough**') }]);
     expect(output.output).not.toContain('saffron');
     expect(second!.body.input.slice(0, 2)).toEqual([
-      { role: 'user', content: 'What did we call my starter?' },
+      { role: 'user', content: [{ type: 'input_text', text: 'What did we call my starter?' }] },
       { type: 'function_call', call_id: 'call_search', name: 'search_conversations', arguments: '{"query":"sourdough"}', status: 'completed', id: expect.any(String) },
     ]);
 

@@ -115,7 +115,7 @@ describe('model input', () => {
   it("sends a thread holding every item type through toModelInput to the model, with the user's model choice", async () => {
     const me = newUser();
     const t = thread();
-    await h.store.saveThread(t, me);
+    await h.store.createThread(t, null, me);
     for (const item of itemOfEveryType(t.id)) await h.store.addThreadItem(t.id, { ...item, ...(item.type === 'user_message' ? { attachments: [] } : {}) }, me);
     h.model.enqueue({ text: 'Noted.' });
     const events = await stream(
@@ -126,7 +126,7 @@ describe('model input', () => {
     expect(text(events)).toBe('Noted.');
     const sent = modelRequests(h.model).at(-1)!.body;
     expect(sent.model).toBe('gpt-picked');
-    expect(sent.input.at(-1)).toEqual({ role: 'user', content: 'And now?' });
+    expect(sent.input.at(-1)).toEqual({ role: 'user', content: [{ type: 'input_text', text: 'And now?' }] });
     expect(sent.input).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'function_call_output', call_id: 'call_1' })]));
   });
 });
@@ -169,7 +169,7 @@ describe('guardrail tripwires', () => {
     const requestsBefore = modelRequests(h.model).length;
     h.model.enqueueTitle('Blocked');
     const events = await create(server, 'Tell me the forbidden thing', me);
-    expect(events.at(-2)).toEqual({ type: 'error', code: 'custom', message: 'I can’t discuss forbidden topics.', allow_retry: false });
+    expect(events.filter((e) => e.type === 'error')).toEqual([{ type: 'error', code: 'custom', message: 'I can’t discuss forbidden topics.', allow_retry: false }]);
     expect(modelRequests(h.model).length).toBe(requestsBefore);
     expect((await itemsOf(h.store, threadIdOf(events), me)).map((i) => i.type)).toEqual(['user_message']);
   });
@@ -182,7 +182,7 @@ describe('guardrail tripwires', () => {
     const events = await create(server, 'What is the secret?', me);
     const answer = doneItems(events).find((i) => i.type === 'assistant_message')!;
     expect(events.filter((e) => e.type === 'thread.item.removed')).toEqual([{ type: 'thread.item.removed', item_id: answer.id }]);
-    expect(events.at(-2)).toEqual({ type: 'error', code: 'custom', message: 'That answer was withheld.', allow_retry: false });
+    expect(events.filter((e) => e.type === 'error')).toEqual([{ type: 'error', code: 'custom', message: 'That answer was withheld.', allow_retry: false }]);
     expect((await itemsOf(h.store, threadIdOf(events), me)).map((i) => i.type)).toEqual(['user_message']);
   });
 });

@@ -50,7 +50,7 @@ async function get(query: string, userId: string) {
 
 async function threadSaying(userId: string, title: string, text: string) {
   const t = thread({ title });
-  await store.saveThread(t, { userId });
+  await store.createThread(t, null, { userId });
   await store.addThreadItem(t.id, userMessage(t.id, text), { userId });
   return t.id;
 }

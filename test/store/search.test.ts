@@ -9,7 +9,7 @@ import type { RequestContext } from '../../shared/store/store.js';
 import { createTestDatabase, storeBackends } from '../support/backends.js';
 import { thread, uid, userMessage } from '../support/fixtures.js';
 
-// Full-text search over a user's threads (migrations/0002_search.ts), on every backend.
+// Full-text search over a user's threads (migrations/0003_search.ts), on every backend.
 describe.each(storeBackends())('searchThreads on $name', (backend) => {
   let database: Database;
   let store: PostgresStore;
@@ -34,7 +34,7 @@ describe.each(storeBackends())('searchThreads on $name', (backend) => {
   /** A thread holding these items, in order; a string is a user message. */
   const threadWith = async (ctx: RequestContext, title: string, ...items: Array<string | ((threadId: string) => ThreadItem)>) => {
     const t = thread({ title });
-    await store.saveThread(t, ctx);
+    await store.createThread(t, null, ctx);
     for (const item of items) await store.addThreadItem(t.id, typeof item === 'string' ? userMessage(t.id, item) : item(t.id), ctx);
     return t.id;
   };
@@ -140,7 +140,7 @@ describe.each(storeBackends())('searchThreads on $name', (backend) => {
   });
 });
 
-describe('migration 0002_search on a database with conversations', () => {
+describe('migration 0003_search on a database with conversations', () => {
   it('makes the rows already there searchable', async () => {
     const created = await createTestDatabase();
     const database = await openDatabase({ url: created.url });
@@ -153,7 +153,7 @@ describe('migration 0002_search on a database with conversations', () => {
       await sql`INSERT INTO chatkit_threads (id, user_id, data, created_at) VALUES (${t.id}, ${ctx.userId}, ${JSON.stringify(t)}::jsonb, now())`.execute(database.db);
       await sql`INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
                 VALUES (${uid('msg')}, ${t.id}, 'user_message', 'an old axolotl question', '{}'::jsonb, now())`.execute(database.db);
-      expect(await migrateToLatest(database.db)).toEqual({ applied: ['0002_search'] });
+      expect(await migrateToLatest(database.db)).toEqual({ applied: ['0002_turn_lease', '0003_search'] });
       expect((await store.searchThreads({ q: 'axolotl' }, ctx)).data.map((hit) => hit.id)).toEqual([t.id]);
     } finally {
       await database.close();
