@@ -12,7 +12,7 @@ import {
   type ThreadItem,
   type ThreadMetadata,
 } from '../protocol/index.js';
-import { toJsonb, withoutNul } from './json.js';
+import { toJsonb, storableText } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
 import type { ItemPageRequest, RequestContext, Store } from './store.js';
@@ -31,7 +31,7 @@ export class PostgresStore implements Store {
       this.db
         .selectFrom('chatkit_threads')
         .select(['data', 'updated_at'])
-        .where('id', '=', withoutNul(threadId))
+        .where('id', '=', storableText(threadId))
         .where('user_id', '=', ctx.userId)
         .executeTakeFirst(),
     );
@@ -50,7 +50,7 @@ export class PostgresStore implements Store {
           WHERE i.thread_id = t.id AND i.type NOT IN (${sql.join([...HIDDEN_ITEM_TYPES])})
           ORDER BY i.seq ASC LIMIT ${page.limit + 1}
         ) page ON true
-        WHERE t.id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        WHERE t.id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
         ORDER BY page.seq ASC`.execute(this.db);
       return rows;
     });
@@ -65,7 +65,7 @@ export class PostgresStore implements Store {
       await sql`
         WITH thread AS (
           INSERT INTO chatkit_threads (id, user_id, data, created_at)
-          VALUES (${withoutNul(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz)
+          VALUES (${storableText(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz)
           RETURNING id
         )
         INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
@@ -82,7 +82,7 @@ export class PostgresStore implements Store {
     const saved = await this.db
       .insertInto('chatkit_threads')
       .values({
-        id: withoutNul(thread.id),
+        id: storableText(thread.id),
         user_id: ctx.userId,
         data: toJsonb(metadata),
         created_at: thread.created_at,
@@ -118,7 +118,7 @@ export class PostgresStore implements Store {
           WHERE t.user_id = cursor.user_id AND (t.updated_at, t.id) ${cmp} (cursor.updated_at, cursor.id)
           ORDER BY t.updated_at ${dir}, t.id ${dir} LIMIT ${limit + 1}
         ) page ON true
-        WHERE cursor.id = ${withoutNul(after)} AND cursor.user_id = ${ctx.userId}
+        WHERE cursor.id = ${storableText(after)} AND cursor.user_id = ${ctx.userId}
         ORDER BY page.updated_at ${dir}, page.id ${dir}`.execute(this.db);
       if (rows.length === 0) throw invalidCursor();
       return rows.filter((row): row is ThreadRow => row.data != null);
@@ -131,7 +131,7 @@ export class PostgresStore implements Store {
     // Every part of the statement sees the items as they were before it began.
     const { rows } = await sql<{ id: string }>`
       WITH thread AS (
-        DELETE FROM chatkit_threads WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} RETURNING id
+        DELETE FROM chatkit_threads WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} RETURNING id
       ), attachments AS (
         DELETE FROM chatkit_attachments
         WHERE user_id = ${ctx.userId} AND id IN (
@@ -151,7 +151,7 @@ export class PostgresStore implements Store {
       after === undefined
         ? { join: sql``, column: sql`NULL::bigint`, filter: sql`` }
         : {
-            join: sql`LEFT JOIN chatkit_thread_items c ON c.id = ${withoutNul(after)} AND c.thread_id = t.id`,
+            join: sql`LEFT JOIN chatkit_thread_items c ON c.id = ${storableText(after)} AND c.thread_id = t.id`,
             column: sql`c.seq`,
             filter: sql`AND i.seq ${cmp} c.seq`,
           };
@@ -167,7 +167,7 @@ export class PostgresStore implements Store {
           WHERE i.thread_id = t.id ${cursor.filter} ${visible}
           ORDER BY i.seq ${dir} LIMIT ${limit + 1}
         ) page ON true
-        WHERE t.id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        WHERE t.id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
         ORDER BY page.seq ${dir}`.execute(this.db);
       return rows;
     });
@@ -217,8 +217,8 @@ export class PostgresStore implements Store {
         .selectFrom('chatkit_thread_items as i')
         .innerJoin('chatkit_threads as t', 't.id', 'i.thread_id')
         .select('i.data')
-        .where('i.id', '=', withoutNul(itemId))
-        .where('i.thread_id', '=', withoutNul(threadId))
+        .where('i.id', '=', storableText(itemId))
+        .where('i.thread_id', '=', storableText(threadId))
         .where('t.user_id', '=', ctx.userId)
         .executeTakeFirst(),
     );
@@ -229,7 +229,7 @@ export class PostgresStore implements Store {
   async deleteThreadItem(threadId: string, itemId: string, ctx: RequestContext): Promise<void> {
     const { rows } = await sql`
       DELETE FROM chatkit_thread_items i USING chatkit_threads t
-      WHERE i.id = ${withoutNul(itemId)} AND i.thread_id = ${withoutNul(threadId)}
+      WHERE i.id = ${storableText(itemId)} AND i.thread_id = ${storableText(threadId)}
         AND t.id = i.thread_id AND t.user_id = ${ctx.userId}
       RETURNING i.id`.execute(this.db);
     if (rows.length === 0) throw new NotFoundError('item');
@@ -239,7 +239,7 @@ export class PostgresStore implements Store {
     const { rows } = await sql<{ found: number; removed: string[] }>`
       WITH pivot AS (
         SELECT i.thread_id, i.seq FROM chatkit_thread_items i JOIN chatkit_threads t ON t.id = i.thread_id
-        WHERE i.id = ${withoutNul(itemId)} AND i.thread_id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        WHERE i.id = ${storableText(itemId)} AND i.thread_id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
       ), removed AS (
         DELETE FROM chatkit_thread_items i USING pivot
         WHERE i.thread_id = pivot.thread_id AND i.seq > pivot.seq
@@ -255,12 +255,12 @@ export class PostgresStore implements Store {
     // Ids that are not items of this thread are ignored; a thread that is not the caller's is not found.
     const { rows } = await sql<{ found: number }>`
       WITH thread AS (
-        SELECT id FROM chatkit_threads WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId}
+        SELECT id FROM chatkit_threads WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId}
       ), saved AS (
         INSERT INTO chatkit_item_feedback (item_id, user_id, thread_id, kind)
         SELECT i.id, ${ctx.userId}, i.thread_id, ${kind}
         FROM chatkit_thread_items i JOIN thread ON i.thread_id = thread.id
-        WHERE i.id = ANY(${itemIds.map(withoutNul)}::text[])
+        WHERE i.id = ANY(${itemIds.map(storableText)}::text[])
         ON CONFLICT (item_id, user_id) DO UPDATE SET kind = excluded.kind, created_at = now()
         RETURNING 1
       )
@@ -271,7 +271,7 @@ export class PostgresStore implements Store {
   async saveAttachment(attachment: Attachment, ctx: RequestContext): Promise<void> {
     const saved = await this.db
       .insertInto('chatkit_attachments')
-      .values({ id: withoutNul(attachment.id), user_id: ctx.userId, data: toJsonb(attachment) })
+      .values({ id: storableText(attachment.id), user_id: ctx.userId, data: toJsonb(attachment) })
       .onConflict((oc) =>
         oc
           .column('id')
@@ -288,7 +288,7 @@ export class PostgresStore implements Store {
       this.db
         .selectFrom('chatkit_attachments')
         .select('data')
-        .where('id', '=', withoutNul(attachmentId))
+        .where('id', '=', storableText(attachmentId))
         .where('user_id', '=', ctx.userId)
         .executeTakeFirst(),
     );
@@ -299,7 +299,7 @@ export class PostgresStore implements Store {
   async deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<void> {
     const deleted = await this.db
       .deleteFrom('chatkit_attachments')
-      .where('id', '=', withoutNul(attachmentId))
+      .where('id', '=', storableText(attachmentId))
       .where('user_id', '=', ctx.userId)
       .returning('id')
       .executeTakeFirst();
@@ -328,10 +328,10 @@ function itemRow(threadId: string, item: ThreadItem) {
   }
   const text = itemPlainText(item);
   return {
-    id: withoutNul(item.id),
-    thread_id: withoutNul(threadId),
+    id: storableText(item.id),
+    thread_id: storableText(threadId),
     type: item.type,
-    content_text: text === null ? null : withoutNul(text),
+    content_text: text === null ? null : storableText(text),
     data: toJsonb(item),
     created_at: item.created_at,
   };
