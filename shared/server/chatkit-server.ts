@@ -15,6 +15,7 @@ import {
   type UserMessageInput,
   type UserMessageItem,
 } from '../protocol/index.js';
+import { assertJsonDepth } from '../protocol/json-depth.js';
 import type { Responder, Transcriber, TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
@@ -355,6 +356,7 @@ function parseRequest(rawBody: string) {
   } catch {
     throw new BadRequestError('The request body is not valid JSON', 'invalid_json');
   }
+  assertJsonDepth(json);
   const type = (json as { type?: unknown } | null)?.type;
   const known = ChatKitRequest.options.flatMap((union) => union.options.map((o) => o.shape.type.value)) as string[];
   if (typeof type !== 'string' || !known.includes(type)) {
