@@ -84,10 +84,11 @@ async function fuzz(name: string, requests: fc.Arbitrary<FuzzRequest>, callers: 
 }
 
 describe('every route under generated input: 2xx or a JSON 4xx, never a 5xx or a hang, no change when refused', () => {
-  it('POST /chatkit, valid requests of every type', () => fuzz('valid', validChatkit, mostlyOwner, 160, 7), 60_000);
-  it('POST /chatkit, one field mutated', () => fuzz('near-valid', nearValidChatkit, mostlyOwner, 300, 8), 60_000);
-  it('POST /chatkit, hostile bodies, content types, methods and tokens', () => fuzz('hostile', hostileChatkit, caller, 120, 4), 60_000);
-  it('GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages', () => fuzz('rest', restRequest, caller, 250, 5), 60_000);
+  const timeout = (seconds: number) => (seconds * SCALE + 30) * 1000;
+  it('POST /chatkit, valid requests of every type', () => fuzz('valid', validChatkit, mostlyOwner, 160, 7), timeout(7));
+  it('POST /chatkit, one field mutated', () => fuzz('near-valid', nearValidChatkit, mostlyOwner, 300, 8), timeout(8));
+  it('POST /chatkit, hostile bodies, content types, methods and tokens', () => fuzz('hostile', hostileChatkit, caller, 120, 4), timeout(4));
+  it('GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages', () => fuzz('rest', restRequest, caller, 250, 5), timeout(5));
 });
 
 describe('the faults that opened the issue', () => {
