@@ -1,6 +1,7 @@
-import jwt, { type Algorithm, type JwtHeader, type JwtPayload } from 'jsonwebtoken';
+import jwt, { type Algorithm, type JwtPayload } from 'jsonwebtoken';
 import { JwksClient } from 'jwks-rsa';
 import type { AuthConfig } from './config.js';
+import { isStorableUserId } from './user-id.js';
 
 export type AuthErrorCode = 'token_missing' | 'token_expired' | 'token_not_active' | 'token_invalid';
 
@@ -24,42 +25,43 @@ const JWKS_ALGORITHMS: Algorithm[] = ['RS256', 'ES256'];
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   const jwks = config.key.kind === 'jwks' ? new JwksClient({ jwksUri: config.key.jwksUri, cache: true, cacheMaxAge: 10 * 60_000, rateLimit: true, jwksRequestsPerMinute: 10 }) : undefined;
   const key = config.key;
+  const options = {
+    algorithms: key.kind === 'jwks' ? JWKS_ALGORITHMS : key.algorithms,
+    issuer: config.issuer,
+    audience: config.audience as [string, ...string[]] | undefined,
+    clockTolerance: config.clockToleranceSeconds,
+  };
 
-  const keyFor = (header: JwtHeader, done: (error: Error | null, key?: string) => void) => {
-    if (key.kind === 'secret') return done(null, key.secret);
-    if (key.kind === 'public-key') return done(null, key.publicKey);
-    if (!header.kid) return done(new AuthError('token_invalid', 'The token has no key id'));
-    jwks!.getSigningKey(header.kid).then(
-      (signingKey) => done(null, signingKey.getPublicKey()),
-      () => done(new AuthError('token_invalid', 'The token was signed by an unknown key')),
-    );
+  const keyFor = async (token: string): Promise<string> => {
+    if (key.kind === 'secret') return key.secret;
+    if (key.kind === 'public-key') return key.publicKey;
+    const kid = jwt.decode(token, { complete: true })?.header.kid;
+    if (!kid) throw new AuthError('token_invalid', 'The token has no key id');
+    try {
+      return (await jwks!.getSigningKey(kid)).getPublicKey();
+    } catch {
+      throw new AuthError('token_invalid', 'The token was signed by an unknown key');
+    }
   };
 
   return {
-    verify: (token) =>
-      new Promise((resolve, reject) => {
-        if (!token) return reject(new AuthError('token_missing', 'A bearer token is required'));
-        jwt.verify(
-          token,
-          keyFor,
-          {
-            algorithms: key.kind === 'jwks' ? JWKS_ALGORITHMS : key.algorithms,
-            issuer: config.issuer,
-            audience: config.audience as [string, ...string[]] | undefined,
-            clockTolerance: config.clockToleranceSeconds,
-          },
-          (error, decoded) => {
-            if (error) return reject(toAuthError(error));
-            const claims = decoded as JwtPayload;
-            if (typeof claims.exp !== 'number') return reject(new AuthError('token_invalid', 'The token has no expiry (exp)'));
-            const userId = claims[config.userClaim];
-            if (typeof userId !== 'string' || userId.length === 0 || userId.length > 255) {
-              return reject(new AuthError('token_invalid', `The token's ${config.userClaim} claim is not a user id`));
-            }
-            resolve({ userId, claims });
-          },
-        );
-      }),
+    async verify(token) {
+      if (!token) throw new AuthError('token_missing', 'A bearer token is required');
+      let claims: JwtPayload;
+      try {
+        // Synchronous, so that whatever jsonwebtoken throws on a crafted token (a null payload
+        // is a TypeError) is caught here and is a 401, never a 500 or an unsettled promise.
+        claims = jwt.verify(token, await keyFor(token), options) as JwtPayload;
+      } catch (error) {
+        throw toAuthError(error as Error);
+      }
+      if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number') {
+        throw new AuthError('token_invalid', 'The token has no expiry (exp)');
+      }
+      const userId = claims[config.userClaim];
+      if (!isStorableUserId(userId)) throw new AuthError('token_invalid', `The token's ${config.userClaim} claim is not a user id`);
+      return { userId, claims };
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import type * as z from 'zod';
 import { BadRequestError } from '../errors.js';
 import { ChatKitRequest } from '../protocol/index.js';
+import { assertJsonDepth } from '../protocol/json-depth.js';
 
 /** What a message may quote of the client's own input: enough to recognise it, never a megabyte. */
 const MAX_QUOTED = 64;
@@ -19,6 +20,7 @@ export function parseRequest(rawBody: string): ChatKitRequest {
   } catch {
     throw new BadRequestError('The request body is not valid JSON', 'invalid_json');
   }
+  assertJsonDepth(json);
   const type = (json as { type?: unknown } | null)?.type;
   const schema = typeof type === 'string' ? SCHEMAS.get(type) : undefined;
   if (!schema) {

@@ -12,7 +12,7 @@ import {
   type ThreadItem,
   type ThreadMetadata,
 } from '../protocol/index.js';
-import { toJsonb, withoutNul } from './json.js';
+import { toJsonb, storableText } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
 import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnLease, TurnStart } from './store.js';
@@ -33,7 +33,7 @@ export class PostgresStore implements Store {
       this.db
         .selectFrom('chatkit_threads')
         .select(['data', 'updated_at'])
-        .where('id', '=', withoutNul(threadId))
+        .where('id', '=', storableText(threadId))
         .where('user_id', '=', ctx.userId)
         .executeTakeFirst(),
     );
@@ -52,7 +52,7 @@ export class PostgresStore implements Store {
           WHERE i.thread_id = t.id AND i.type NOT IN (${sql.join([...HIDDEN_ITEM_TYPES])})
           ORDER BY i.seq ASC LIMIT ${page.limit + 1}
         ) page ON true
-        WHERE t.id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        WHERE t.id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
         ORDER BY page.seq ASC`.execute(this.db);
       return rows;
     });
@@ -65,7 +65,7 @@ export class PostgresStore implements Store {
     const holder = lease ? { id: lease.id, expires: sql`now() + ${lease.seconds}::int * interval '1 second'` } : { id: null, expires: sql`NULL` };
     const insertThread = sql`
       INSERT INTO chatkit_threads (id, user_id, data, created_at, turn_id, turn_expires_at)
-      VALUES (${withoutNul(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz, ${holder.id}, ${holder.expires})`;
+      VALUES (${storableText(thread.id)}, ${ctx.userId}, ${toJsonb(threadData(thread))}::jsonb, ${thread.created_at}::timestamptz, ${holder.id}, ${holder.expires})`;
     if (!firstItem) {
       await insertThread.execute(this.db).catch(rethrow(`thread ${thread.id} already exists`));
       return;
@@ -86,7 +86,7 @@ export class PostgresStore implements Store {
     const saved = await this.db
       .updateTable('chatkit_threads')
       .set({ data: toJsonb(threadData(thread)) })
-      .where('id', '=', withoutNul(thread.id))
+      .where('id', '=', storableText(thread.id))
       .where('user_id', '=', ctx.userId)
       .returning('id')
       .executeTakeFirst();
@@ -94,9 +94,9 @@ export class PostgresStore implements Store {
   }
 
   async beginTurn(threadId: string, start: TurnStart, ctx: RequestContext) {
-    const id = withoutNul(threadId);
+    const id = storableText(threadId);
     const appended = start.append ? itemRow(threadId, start.append) : null;
-    const retryAfter = start.retryAfter === undefined ? null : withoutNul(start.retryAfter);
+    const retryAfter = start.retryAfter === undefined ? null : storableText(start.retryAfter);
     const historyLimit = Math.max(0, start.historyLimit - (appended ? 1 : 0));
     // One statement, so one round trip before the answer can start. Every part sees the items as
     // they were before it began: the history leaves out what a retry removes (seq after the
@@ -152,16 +152,16 @@ export class PostgresStore implements Store {
       UPDATE chatkit_threads
       SET turn_id = NULL, turn_expires_at = NULL,
           data = CASE WHEN ${title ?? null}::text IS NOT NULL AND data->>'title' IS NULL
-                      THEN jsonb_set(data, '{title}', to_jsonb(${title === undefined ? null : withoutNul(title)}::text)) ELSE data END
-      WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} AND turn_id = ${leaseId}
+                      THEN jsonb_set(data, '{title}', to_jsonb(${title === undefined ? null : storableText(title)}::text)) ELSE data END
+      WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} AND turn_id = ${leaseId}
       RETURNING data, updated_at`.execute(this.db);
     return rows[0] ? storedThread(rows[0]) : null;
   }
 
   async setTitleIfUntitled(threadId: string, title: string, ctx: RequestContext): Promise<void> {
     await sql`
-      UPDATE chatkit_threads SET data = jsonb_set(data, '{title}', to_jsonb(${withoutNul(title)}::text))
-      WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} AND data->>'title' IS NULL`.execute(this.db);
+      UPDATE chatkit_threads SET data = jsonb_set(data, '{title}', to_jsonb(${storableText(title)}::text))
+      WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} AND data->>'title' IS NULL`.execute(this.db);
   }
 
   async loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>> {
@@ -184,7 +184,7 @@ export class PostgresStore implements Store {
           WHERE t.user_id = cursor.user_id AND (t.updated_at, t.id) ${cmp} (cursor.updated_at, cursor.id)
           ORDER BY t.updated_at ${dir}, t.id ${dir} LIMIT ${limit + 1}
         ) page ON true
-        WHERE cursor.id = ${withoutNul(after)} AND cursor.user_id = ${ctx.userId}
+        WHERE cursor.id = ${storableText(after)} AND cursor.user_id = ${ctx.userId}
         ORDER BY page.updated_at ${dir}, page.id ${dir}`.execute(this.db);
       if (rows.length === 0) throw invalidCursor();
       return rows.filter((row): row is ThreadRow => row.data != null);
@@ -197,7 +197,7 @@ export class PostgresStore implements Store {
     // returned so that their bytes can go too. Every part sees the items as they were before it began.
     const { rows } = await sql<{ attachments: Attachment[] }>`
       WITH thread AS (
-        DELETE FROM chatkit_threads WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId} RETURNING id
+        DELETE FROM chatkit_threads WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} RETURNING id
       ), attachments AS (
         DELETE FROM chatkit_attachments
         WHERE user_id = ${ctx.userId} AND id IN (
@@ -213,20 +213,20 @@ export class PostgresStore implements Store {
 
   async searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>> {
     const { limit, after } = keyset(request);
-    const exclude = request.excludeThreadId ? sql`AND t.id <> ${withoutNul(request.excludeThreadId)}` : sql``;
+    const exclude = request.excludeThreadId ? sql`AND t.id <> ${storableText(request.excludeThreadId)}` : sql``;
     // `found` says whether the cursor is one of this search's hits: a page row with null data
     // beside it is an empty page, no row at all cannot happen (the cursor side is one row).
     const cursor =
       after === undefined
         ? { side: sql`SELECT true AS found`, filter: sql`` }
         : {
-            side: sql`SELECT count(*) > 0 AS found FROM ranked WHERE thread_id = ${withoutNul(after)}`,
-            filter: sql`WHERE (r.rank, r.updated_at, r.thread_id) < (SELECT c.rank, c.updated_at, c.thread_id FROM ranked c WHERE c.thread_id = ${withoutNul(after)})`,
+            side: sql`SELECT count(*) > 0 AS found FROM ranked WHERE thread_id = ${storableText(after)}`,
+            filter: sql`WHERE (r.rank, r.updated_at, r.thread_id) < (SELECT c.rank, c.updated_at, c.thread_id FROM ranked c WHERE c.thread_id = ${storableText(after)})`,
           };
     const rows = await retryIfTerminated(async () => {
       const { rows } = await sql<SearchRow>`
         WITH query AS (
-          SELECT websearch_to_tsquery('simple', ${withoutNul(request.q)}) AS q
+          SELECT websearch_to_tsquery('simple', ${storableText(request.q)}) AS q
         ), best AS (
           SELECT DISTINCT ON (i.thread_id) i.thread_id, i.id AS item_id, i.content_text, i.created_at AS matched_at,
                  ts_rank(i.content_tsv, query.q) AS rank
@@ -274,7 +274,7 @@ export class PostgresStore implements Store {
       after === undefined
         ? { join: sql``, column: sql`NULL::bigint`, filter: sql`` }
         : {
-            join: sql`LEFT JOIN chatkit_thread_items c ON c.id = ${withoutNul(after)} AND c.thread_id = t.id`,
+            join: sql`LEFT JOIN chatkit_thread_items c ON c.id = ${storableText(after)} AND c.thread_id = t.id`,
             column: sql`c.seq`,
             filter: sql`AND i.seq ${cmp} c.seq`,
           };
@@ -290,7 +290,7 @@ export class PostgresStore implements Store {
           WHERE i.thread_id = t.id ${cursor.filter} ${visible}
           ORDER BY i.seq ${dir} LIMIT ${limit + 1}
         ) page ON true
-        WHERE t.id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        WHERE t.id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
         ORDER BY page.seq ${dir}`.execute(this.db);
       return rows;
     });
@@ -339,8 +339,8 @@ export class PostgresStore implements Store {
         .selectFrom('chatkit_thread_items as i')
         .innerJoin('chatkit_threads as t', 't.id', 'i.thread_id')
         .select('i.data')
-        .where('i.id', '=', withoutNul(itemId))
-        .where('i.thread_id', '=', withoutNul(threadId))
+        .where('i.id', '=', storableText(itemId))
+        .where('i.thread_id', '=', storableText(threadId))
         .where('t.user_id', '=', ctx.userId)
         .executeTakeFirst(),
     );
@@ -351,7 +351,7 @@ export class PostgresStore implements Store {
   async deleteThreadItem(threadId: string, itemId: string, ctx: RequestContext): Promise<void> {
     const { rows } = await sql`
       DELETE FROM chatkit_thread_items i USING chatkit_threads t
-      WHERE i.id = ${withoutNul(itemId)} AND i.thread_id = ${withoutNul(threadId)}
+      WHERE i.id = ${storableText(itemId)} AND i.thread_id = ${storableText(threadId)}
         AND t.id = i.thread_id AND t.user_id = ${ctx.userId}
       RETURNING i.id`.execute(this.db);
     if (rows.length === 0) throw new NotFoundError('item');
@@ -361,7 +361,7 @@ export class PostgresStore implements Store {
     const { rows } = await sql<{ found: number; removed: string[] }>`
       WITH pivot AS (
         SELECT i.thread_id, i.seq FROM chatkit_thread_items i JOIN chatkit_threads t ON t.id = i.thread_id
-        WHERE i.id = ${withoutNul(itemId)} AND i.thread_id = ${withoutNul(threadId)} AND t.user_id = ${ctx.userId}
+        WHERE i.id = ${storableText(itemId)} AND i.thread_id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
       ), removed AS (
         DELETE FROM chatkit_thread_items i USING pivot
         WHERE i.thread_id = pivot.thread_id AND i.seq > pivot.seq
@@ -377,12 +377,12 @@ export class PostgresStore implements Store {
     // Ids that are not items of this thread are ignored; a thread that is not the caller's is not found.
     const { rows } = await sql<{ found: number }>`
       WITH thread AS (
-        SELECT id FROM chatkit_threads WHERE id = ${withoutNul(threadId)} AND user_id = ${ctx.userId}
+        SELECT id FROM chatkit_threads WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId}
       ), saved AS (
         INSERT INTO chatkit_item_feedback (item_id, user_id, thread_id, kind)
         SELECT i.id, ${ctx.userId}, i.thread_id, ${kind}
         FROM chatkit_thread_items i JOIN thread ON i.thread_id = thread.id
-        WHERE i.id = ANY(${itemIds.map(withoutNul)}::text[])
+        WHERE i.id = ANY(${itemIds.map(storableText)}::text[])
         ON CONFLICT (item_id, user_id) DO UPDATE SET kind = excluded.kind, created_at = now()
         RETURNING 1
       )
@@ -393,7 +393,7 @@ export class PostgresStore implements Store {
   async saveAttachment(attachment: Attachment, ctx: RequestContext): Promise<void> {
     const saved = await this.db
       .insertInto('chatkit_attachments')
-      .values({ id: withoutNul(attachment.id), user_id: ctx.userId, data: toJsonb(attachment) })
+      .values({ id: storableText(attachment.id), user_id: ctx.userId, data: toJsonb(attachment) })
       .onConflict((oc) =>
         oc
           .column('id')
@@ -410,7 +410,7 @@ export class PostgresStore implements Store {
       this.db
         .selectFrom('chatkit_attachments')
         .select('data')
-        .where('id', '=', withoutNul(attachmentId))
+        .where('id', '=', storableText(attachmentId))
         .where('user_id', '=', ctx.userId)
         .executeTakeFirst(),
     );
@@ -421,7 +421,7 @@ export class PostgresStore implements Store {
   async deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<void> {
     const deleted = await this.db
       .deleteFrom('chatkit_attachments')
-      .where('id', '=', withoutNul(attachmentId))
+      .where('id', '=', storableText(attachmentId))
       .where('user_id', '=', ctx.userId)
       .returning('id')
       .executeTakeFirst();
@@ -462,10 +462,10 @@ function itemRow(threadId: string, item: ThreadItem) {
   }
   const text = itemPlainText(item);
   return {
-    id: withoutNul(item.id),
-    thread_id: withoutNul(threadId),
+    id: storableText(item.id),
+    thread_id: storableText(threadId),
     type: item.type,
-    content_text: text === null ? null : withoutNul(text),
+    content_text: text === null ? null : storableText(text),
     data: toJsonb(item),
     created_at: item.created_at,
   };

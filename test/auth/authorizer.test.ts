@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -34,5 +35,15 @@ describe('the TOKEN authorizer', () => {
     for (const header of ['', 'Bearer', 'Basic abc', `Bearer ${expired}`, `Bearer ${forged}`]) {
       await expect(handler(event(header))).rejects.toThrow(/^Unauthorized$/);
     }
+  });
+
+  it('answers "Unauthorized" for a user claim the store cannot hold, and for a signed payload that is not claims', async () => {
+    const sign = (sub: unknown) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '5m' });
+    for (const sub of ['user\u0000', 'user\ud800', '\udfff', '', 'a'.repeat(256), 7]) {
+      await expect(handler(event(`Bearer ${sign(sub)}`)), JSON.stringify(sub)).rejects.toThrow(/^Unauthorized$/);
+    }
+    const input = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from('null').toString('base64url')}`;
+    const nullPayload = `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+    await expect(handler(event(`Bearer ${nullPayload}`))).rejects.toThrow(/^Unauthorized$/);
   });
 });

@@ -1,8 +1,9 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHmac, createSign, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authConfigFromEnv, bearerToken, createTokenVerifier } from '../../shared/auth/index.js';
+import { MAX_USER_ID_LENGTH } from '../../shared/auth/user-id.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -39,6 +40,35 @@ describe('HS256 shared secret', () => {
   });
 });
 
+describe('user claims the store cannot hold, and payloads that are not claims', () => {
+  const v = verifier({ JWT_SECRET: secret });
+  const b64 = (text: string) => Buffer.from(text).toString('base64url');
+  const signed = (payload: string) => {
+    const input = `${b64(JSON.stringify({ alg: 'HS256', typ: 'JWT' }))}.${b64(payload)}`;
+    return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+  };
+
+  it('refuses a user id with U+0000 or a lone surrogate, an empty or over-long one, and one that is not a string', async () => {
+    for (const sub of ['user\u0000', '\u0000', 'user\ud800', '\udfff', 'a\udc00b', '', 'a'.repeat(MAX_USER_ID_LENGTH + 1), 42, null, ['user'], { id: 'user' }]) {
+      await expect(v.verify(hs({ sub })), JSON.stringify(sub)).rejects.toEqual(refused('token_invalid'));
+    }
+    await expect(v.verify(hs({}))).rejects.toEqual(refused('token_invalid'));
+  });
+
+  it('accepts any other string up to the limit, pairs and non-Latin text included', async () => {
+    for (const sub of ['a'.repeat(MAX_USER_ID_LENGTH), 'ünïcödé-🧪', ' ', 'auth0|5f7c8ec7c33c6c004bbafe82']) {
+      await expect(v.verify(hs({ sub }))).resolves.toMatchObject({ userId: sub });
+    }
+  });
+
+  it('refuses a validly signed payload that is null, an array, a string or not JSON, as a token error', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    for (const payload of ['null', '[1]', '"user"', 'not json', `{"sub":"u","exp":${exp},"nbf":null}`]) {
+      await expect(v.verify(signed(payload)), payload).rejects.toEqual(refused('token_invalid'));
+    }
+  });
+});
+
 describe('public keys', () => {
   it('verifies RS256 and ES256 by the key type', async () => {
     const rs = jwt.sign({ sub: 'rs-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' });
@@ -51,7 +81,6 @@ describe('public keys', () => {
     const publicPem = pem(rsa.publicKey);
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ sub: 'attacker', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
-    const { createHmac } = await import('node:crypto');
     const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
     await expect(verifier({ JWT_PUBLIC_KEY: publicPem }).verify(`${header}.${payload}.${signature}`)).rejects.toEqual(refused('token_invalid'));
   });
@@ -84,6 +113,13 @@ describe('JWKS', () => {
     expect(fetches).toBe(1);
     await expect(v.verify(sign('key-unknown'))).rejects.toEqual(refused('token_invalid'));
     await expect(v.verify(jwt.sign({ sub: 'u' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' }))).rejects.toEqual(refused('token_invalid'));
+  });
+
+  it('refuses a null payload signed by a known key (the key lookup is asynchronous: a throw there must not leave the promise unsettled)', async () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const input = `${b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'key-1' }))}.${b64('null')}`;
+    const token = `${input}.${createSign('RSA-SHA256').update(input).sign(rsa.privateKey, 'base64url')}`;
+    await expect(verifier({ JWT_JWKS_URL: url }).verify(token)).rejects.toEqual(refused('token_invalid'));
   });
 });
 

@@ -432,6 +432,49 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       expect(loaded).toEqual({ ...item, content: [{ type: 'input_text', text: 'before\uFFFDafter \\u0000 stays literal' }] });
       await expect(store.loadThread('thr_\u0000', ctx)).rejects.toBeInstanceOf(NotFoundError);
     });
+
+    it('stores lone UTF-16 surrogates as U+FFFD everywhere, whole, and keeps well-formed pairs', async () => {
+      const ctx = user();
+      const t = thread({ id: uid('thr\ud800'), title: 'lone\ud800title', metadata: { 'k\udc00ey': ['v\udfff', 'pair 🧪'] } });
+      await store.saveThread(t, ctx);
+      const id = t.id.toWellFormed();
+      const item: ThreadItem = {
+        ...userMessage(t.id, 'high\ud83d low\ude00 pair\ud83d\ude00 \\ud800 stays literal'),
+        id: uid('msg\udbff'),
+        content: [
+          { type: 'input_text', text: 'high\ud83d low\ude00 pair\ud83d\ude00 \\ud800 stays literal' },
+          { type: 'input_tag', id: 'tag\ud800', text: '@\udc00', data: { 'key\ud800': { nested: ['\udfff'] } } },
+        ],
+        quoted_text: 'quote\ud800',
+      } as ThreadItem;
+      await store.addThreadItem(t.id, item, ctx);
+      const attachment = fileAttachment({ id: uid('atc\ud800'), name: 'name\udc00.txt' });
+      await store.saveAttachment(attachment, ctx);
+
+      // Stored: the id as U+FFFD, reachable both by the id the client sent and by the stored one.
+      for (const lookup of [t.id, id]) {
+        const loaded = await store.loadThread(lookup, ctx);
+        expect(loaded).toMatchObject({ id, title: 'lone\uFFFDtitle', metadata: { 'k\uFFFDey': ['v\uFFFD', 'pair 🧪'] } });
+      }
+      const loaded = await store.loadItem(t.id, item.id, ctx);
+      expect(loaded).toEqual({
+        ...item,
+        id: item.id.toWellFormed(),
+        thread_id: id,
+        content: [
+          { type: 'input_text', text: 'high\uFFFD low\uFFFD pair😀 \\ud800 stays literal' },
+          { type: 'input_tag', id: 'tag\uFFFD', text: '@\uFFFD', data: { 'key\uFFFD': { nested: ['\uFFFD'] } } },
+        ],
+        quoted_text: 'quote\uFFFD',
+      });
+      expect((await store.loadThreadItems(id, {}, ctx)).data).toEqual([loaded]);
+      expect(await count('chatkit_thread_items', sql`content_text = ${'high\uFFFD low\uFFFD pair😀 \\ud800 stays literal@\uFFFD'}`)).toBe(1);
+      expect(await store.loadAttachment(attachment.id, ctx)).toEqual({ ...attachment, id: attachment.id.toWellFormed(), name: 'name\uFFFD.txt' });
+      await store.saveFeedback(t.id, [item.id], 'positive', ctx);
+      expect(await count('chatkit_item_feedback', sql`item_id = ${item.id.toWellFormed()}`)).toBe(1);
+      await store.deleteThread(t.id, ctx);
+      await expect(store.loadThread(id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+    });
   });
 
   describe('round trips', () => {

@@ -1,0 +1,157 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSse } from '../support/sse.js';
+import { startFuzzApp, type FuzzApp } from './support/app.js';
+import { fault, send, type FuzzRequest } from './support/http.js';
+import { createChecker, type KnownFault, type Verdict } from './support/property.js';
+import { hostileChatkit, nearValidChatkit, restRequest, validChatkit } from './support/requests.js';
+import { caller, forgeToken, mostlyOwner, validToken, type Caller } from './support/tokens.js';
+import { seedOther, seedOwner, snapshot, type World } from './support/world.js';
+
+/**
+ * 5xx and hangs the fuzzer finds whose fix belongs to code being rewritten elsewhere
+ * (shared/server, shared/protocol, shared/responder, shared/db/connect.ts). A request that
+ * matches is held back, not sent; remove an entry when its fix lands.
+ */
+const KNOWN_5XX: readonly KnownFault[] = [
+  {
+    // chatkit-server.ts userMessage: one loadAttachment round trip per id, all queued at once
+    // (20,000 ids: 14 s, the pool blocked for everyone); requests.ts: `attachments` is unbounded.
+    name: 'attachment ids fan out into one query each',
+    matches: (request) => {
+      const attachments = chatkitParams(request)?.input?.attachments;
+      return Array.isArray(attachments) && attachments.length > 5_000;
+    },
+  },
+  {
+    // echo-responder.ts: one SSE event per word of the user's text (60,000 words: over 5 s).
+    name: 'the echo responder streams one event per word',
+    matches: (request) => {
+      const input = chatkitParams(request)?.input;
+      const parts: unknown[] = Array.isArray(input?.content) ? input.content : [];
+      const text = parts.map((part) => (part as { text?: unknown })?.text).concat(input?.quoted_text).filter((t) => typeof t === 'string').join(' ');
+      return (text.match(/\S+/g)?.length ?? 0) > 30_000;
+    },
+  },
+];
+
+function chatkitParams(request: FuzzRequest): any {
+  if (request.target !== '/chatkit' || typeof request.body !== 'string') return undefined;
+  try {
+    return JSON.parse(request.body)?.params;
+  } catch {
+    return undefined;
+  }
+}
+
+// FUZZ_SEED replays a run; FUZZ_SCALE multiplies the runs (and the time cap) for a longer local hunt.
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
+
+let app: FuzzApp;
+let check: ReturnType<typeof createChecker>;
+beforeAll(async () => {
+  app = await startFuzzApp();
+  check = createChecker(app, KNOWN_5XX);
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+/** Runs the property over generated requests from the given callers; a failure names the seed that replays it. */
+async function fuzz(name: string, requests: fc.Arbitrary<FuzzRequest>, callers: fc.Arbitrary<Caller>, numRuns: number, seconds: number) {
+  const seen = new Map<string, number>();
+  const tally = (verdict: Verdict) => {
+    const key = verdict.known ? `not sent (${verdict.known})` : String(verdict.status);
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  };
+  const started = performance.now();
+  // A time cap of our own: fast-check's would abandon a request in flight, which then writes into the next run.
+  const deadline = started + seconds * 1000 * SCALE;
+  try {
+    await fc.assert(
+      fc.asyncProperty(requests, callers, async (request, who) => {
+        if (performance.now() > deadline) return tally({ status: 0, known: 'time cap' });
+        tally(await check(request, who));
+      }),
+      { seed: SEED, numRuns: Math.round(numRuns * SCALE) },
+    );
+  } catch (error) {
+    throw new Error(`${name} failed; replay with FUZZ_SEED=${SEED}\n${(error as Error).message}`, { cause: error });
+  }
+  const statuses = [...seen].sort().map(([status, n]) => `${status}×${n}`).join(' ');
+  console.log(`${name}: ${[...seen.values()].reduce((a, b) => a + b, 0)} requests in ${Math.round(performance.now() - started)} ms (seed ${SEED}): ${statuses}`);
+}
+
+describe('every route under generated input: 2xx or a JSON 4xx, never a 5xx or a hang, no change when refused', () => {
+  const timeout = (seconds: number) => (seconds * SCALE + 30) * 1000;
+  it('POST /chatkit, valid requests of every type', () => fuzz('valid', validChatkit, mostlyOwner, 160, 7), timeout(7));
+  it('POST /chatkit, one field mutated', () => fuzz('near-valid', nearValidChatkit, mostlyOwner, 300, 8), timeout(8));
+  it('POST /chatkit, hostile bodies, content types, methods and tokens', () => fuzz('hostile', hostileChatkit, caller, 120, 4), timeout(4));
+  it('GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages', () => fuzz('rest', restRequest, caller, 250, 5), timeout(5));
+});
+
+describe('the faults that opened the issue', () => {
+  let world: World;
+  const chatkit = (body: unknown, token = validToken(world.owner)) =>
+    send(app.url, {
+      method: 'POST',
+      target: '/chatkit',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  beforeAll(async () => {
+    world = await seedOwner(app.store, await seedOther(app.store));
+  });
+
+  it('stores lone surrogates in text, quoted text, a title and a tag as U+FFFD', async () => {
+    const content = [
+      { type: 'input_text', text: 'text\ud800' },
+      { type: 'input_tag', id: 'tag\udc00', text: '@\udfff', data: { 'key\ud800': ['value\udbff'] } },
+    ];
+    const created = await chatkit({ type: 'threads.create', params: { input: { content, quoted_text: 'quote\ud800' } } });
+    expect(created.status).toBe(200);
+    expect(fault(created)).toBeNull();
+    const threadId = (parseSse(created.body)[0] as { thread: { id: string } }).thread.id;
+    expect((await chatkit({ type: 'threads.update', params: { thread_id: threadId, title: 'title\ud800' } })).status).toBe(200);
+
+    const thread = JSON.parse((await chatkit({ type: 'threads.get_by_id', params: { thread_id: threadId } })).body);
+    expect(thread.title).toBe('title\uFFFD');
+    expect(thread.items.data[0]).toMatchObject({
+      content: [
+        { type: 'input_text', text: 'text\uFFFD' },
+        { type: 'input_tag', id: 'tag\uFFFD', text: '@\uFFFD', data: { 'key\uFFFD': ['value\uFFFD'] } },
+      ],
+      quoted_text: 'quote\uFFFD',
+    });
+  });
+
+  it('refuses input_tag.data nested 5,000 levels deep (a 40 KB body) with 400 too_deep, storing nothing', async () => {
+    const data = `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`;
+    const input = `{"content":[{"type":"input_tag","id":"t","text":"t","data":${data}}]}`;
+    const before = await snapshot(app.database, world);
+    for (const body of [
+      `{"type":"threads.create","params":{"input":${input}}}`,
+      `{"type":"threads.add_user_message","params":{"thread_id":"${world.ids.thread}","input":${input}}}`,
+    ]) {
+      const refused = await chatkit(body);
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body)).toEqual({ error: { code: 'too_deep', message: expect.any(String) } });
+    }
+    expect(await snapshot(app.database, world)).toEqual(before);
+  });
+
+  it('answers 401 to a token whose user claim the store cannot hold, or whose payload is not claims', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 300;
+    const tokens = [
+      ...['owner\u0000', '\u0000', 'owner\ud800', '\udfff', '', 'a'.repeat(256)].map((sub) => validToken(sub)),
+      forgeToken({ alg: 'HS256', typ: 'JWT' }, 'null', 'secret'),
+      forgeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 7, exp }, 'secret'),
+    ];
+    for (const token of tokens) {
+      const refused = await chatkit({ type: 'threads.list', params: {} }, token);
+      expect(refused.status).toBe(401);
+      expect(fault(refused)).toBeNull();
+    }
+  });
+});
