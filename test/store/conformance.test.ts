@@ -436,7 +436,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
     it('stores lone UTF-16 surrogates as U+FFFD everywhere, whole, and keeps well-formed pairs', async () => {
       const ctx = user();
       const t = thread({ id: uid('thr\ud800'), title: 'lone\ud800title', metadata: { 'k\udc00ey': ['v\udfff', 'pair 🧪'] } });
-      await store.saveThread(t, ctx);
+      await store.createThread(t, null, ctx);
       const id = t.id.toWellFormed();
       const item: ThreadItem = {
         ...userMessage(t.id, 'high\ud83d low\ude00 pair\ud83d\ude00 \\ud800 stays literal'),
