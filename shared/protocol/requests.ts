@@ -2,10 +2,13 @@ import * as z from 'zod';
 import { Id, JsonObject, SortOrder, optionalOrNull } from './common.js';
 import { InferenceOptions, UserMessageContent } from './items.js';
 
+export const MAX_ATTACHMENTS = 20;
+
 /** What the ChatKit client sends for a new user message. */
 export const UserMessageInput = z.object({
   content: z.array(UserMessageContent),
-  attachments: z.array(Id).default([]),
+  /** Each one is looked up and checked: a bounded number, as ChatKit's composer allows. */
+  attachments: z.array(Id).max(MAX_ATTACHMENTS).default([]),
   quoted_text: optionalOrNull(z.string()),
   inference_options: InferenceOptions.default({}),
 });
