@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { Hono } from 'hono';
 import { BadRequestError } from '../shared/errors.js';
 import type { Attachment } from '../shared/protocol/index.js';
-import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../shared/server/index.js';
+import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../shared/server/attachment-store.js';
 import type { RequestContext } from '../shared/store/store.js';
 
 // The dev server's attachment store: the same two-phase flow as S3, with the bytes on disk under

@@ -19,6 +19,13 @@ export class BadRequestError extends ClientError {
   }
 }
 
+/** No identity, or one that did not verify. */
+export class UnauthorizedError extends ClientError {
+  constructor(message = 'A valid bearer token is required') {
+    super(401, 'unauthorized', message);
+  }
+}
+
 /** Missing, or belonging to another user: the two are indistinguishable on purpose. */
 export class NotFoundError extends ClientError {
   constructor(what: string) {

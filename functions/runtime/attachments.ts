@@ -1,4 +1,4 @@
-import type { AttachmentStore } from '../../shared/server/index.js';
+import type { AttachmentStore } from '../../shared/server/attachment-store.js';
 
 /**
  * The S3 attachment store when the stack gave the function a bucket (ATTACHMENTS_BUCKET). The S3

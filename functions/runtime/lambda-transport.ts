@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, Context as LambdaContext } from 'aws-lambda'
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Transport } from '../../shared/http/api.js';
-import { UnauthorizedError } from '../../shared/http/authenticate.js';
+import { UnauthorizedError } from '../../shared/errors.js';
 import type { ApiEnv } from '../../shared/http/env.js';
 
 /** What `streamingHandler` adds to the Lambda context it hands to Hono. */

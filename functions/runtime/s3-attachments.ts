@@ -2,7 +2,7 @@ import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCo
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BadRequestError } from '../../shared/errors.js';
 import type { Attachment } from '../../shared/protocol/index.js';
-import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../../shared/server/index.js';
+import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../../shared/server/attachment-store.js';
 import type { RequestContext } from '../../shared/store/store.js';
 
 /** How long the browser has to upload, and how long a preview or the model's link lasts. */

@@ -1,6 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { OpenAPIHono } from '@hono/zod-openapi';
-import type { MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
@@ -32,16 +31,8 @@ export interface ApiOptions {
  * The middleware every route shares, in order: request id, structured request log, CORS
  * (answering preflights before authentication), body limit, connection, authentication.
  */
-export function createApi({ transport, logger, corsOrigins }: ApiOptions): OpenAPIHono<ApiEnv> {
-  const app = new OpenAPIHono<ApiEnv>({
-    defaultHook: (result, c) => {
-      if (!result.success) {
-        const issue = result.error.issues[0];
-        const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-        return c.json(errorBody('bad_request', `${where}${issue?.message ?? 'invalid request'}`), 400);
-      }
-    },
-  });
+export function createApi({ transport, logger, corsOrigins }: ApiOptions): Hono<ApiEnv> {
+  const app = new Hono<ApiEnv>();
   app.use(requestId(transport.requestId ? { generator: transport.requestId } : {}));
   app.use(requestLog(logger));
   app.use(

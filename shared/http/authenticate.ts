@@ -1,13 +1,7 @@
 import { createMiddleware } from 'hono/factory';
 import { AuthError, bearerToken, type TokenVerifier } from '../auth/index.js';
-import { ClientError } from '../errors.js';
+import { UnauthorizedError } from '../errors.js';
 import type { ApiEnv } from './env.js';
-
-export class UnauthorizedError extends ClientError {
-  constructor(message = 'A valid bearer token is required') {
-    super(401, 'unauthorized', message);
-  }
-}
 
 /** Verifies `Authorization: Bearer <jwt>` in-process: how the dev server authenticates. */
 export function bearerAuthentication(verifier: TokenVerifier) {

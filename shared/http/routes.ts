@@ -1,37 +1,48 @@
-import { createRoute } from '@hono/zod-openapi';
+import type * as z from 'zod/mini';
 import { Deleted, ErrorResponse, MessagesPage, MessagesQuery, ThreadIdParam, ThreadsPage, ThreadsQuery } from './schemas.js';
 
-const json = <T>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const errors = {
-  400: json(ErrorResponse, 'Invalid parameters'),
-  401: json(ErrorResponse, 'Missing or invalid bearer token'),
-  500: json(ErrorResponse, 'Internal error (no details)'),
-};
-const security = [{ bearerAuth: [] }];
+/** A REST route as the apps validate it and the OpenAPI document describes it. */
+export interface RouteSpec {
+  method: 'get' | 'delete';
+  /** OpenAPI style: `/threads/{id}`. */
+  path: string;
+  summary: string;
+  params?: z.ZodMiniObject;
+  query?: z.ZodMiniObject;
+  responses: Record<number, { schema: z.ZodMiniType; description: string }>;
+}
 
-export const listThreadsRoute = createRoute({
+const errors = {
+  400: { schema: ErrorResponse, description: 'Invalid parameters' },
+  401: { schema: ErrorResponse, description: 'Missing or invalid bearer token' },
+  500: { schema: ErrorResponse, description: 'Internal error (no details)' },
+  503: { schema: ErrorResponse, description: 'The database is unavailable for now (see Retry-After)' },
+};
+const notFound = { schema: ErrorResponse, description: "Unknown, or another user's, thread" };
+
+export const listThreadsRoute = {
   method: 'get',
   path: '/threads',
   summary: "The caller's threads, newest activity first; with q, those matching a full-text search, most relevant first",
-  security,
-  request: { query: ThreadsQuery },
-  responses: { 200: json(ThreadsPage, 'A page of threads'), ...errors },
-});
+  query: ThreadsQuery,
+  responses: { 200: { schema: ThreadsPage, description: 'A page of threads' }, ...errors },
+} satisfies RouteSpec;
 
-export const deleteThreadRoute = createRoute({
+export const deleteThreadRoute = {
   method: 'delete',
   path: '/threads/{id}',
   summary: 'Delete a thread with its messages, feedback and attachments',
-  security,
-  request: { params: ThreadIdParam },
-  responses: { 200: json(Deleted, 'Deleted'), 404: json(ErrorResponse, "Unknown, or another user's, thread"), ...errors },
-});
+  params: ThreadIdParam,
+  responses: { 200: { schema: Deleted, description: 'Deleted' }, 404: notFound, ...errors },
+} satisfies RouteSpec;
 
-export const listMessagesRoute = createRoute({
+export const listMessagesRoute = {
   method: 'get',
   path: '/threads/{id}/messages',
   summary: "A thread's messages as plain text (hidden context excluded)",
-  security,
-  request: { params: ThreadIdParam, query: MessagesQuery },
-  responses: { 200: json(MessagesPage, 'A page of messages'), 404: json(ErrorResponse, "Unknown, or another user's, thread"), ...errors },
-});
+  params: ThreadIdParam,
+  query: MessagesQuery,
+  responses: { 200: { schema: MessagesPage, description: 'A page of messages' }, 404: notFound, ...errors },
+} satisfies RouteSpec;
+
+export const REST_ROUTES: readonly RouteSpec[] = [listThreadsRoute, deleteThreadRoute, listMessagesRoute];

@@ -116,26 +116,4 @@ export type ClientToolCallItem = ItemOfType<'client_tool_call'>;
 export type StructuredInputItem = ItemOfType<'structured_input'>;
 export type WidgetItem = ItemOfType<'widget'>;
 
-export const HIDDEN_ITEM_TYPES = ['hidden_context_item', 'sdk_hidden_context'] as const satisfies readonly ThreadItemType[];
-
-export function isHiddenItem(item: ThreadItem): boolean {
-  return (HIDDEN_ITEM_TYPES as readonly string[]).includes(item.type);
-}
-
-/** The item's readable text, as the REST messages route shows it; null for items without text. */
-export function itemPlainText(item: ThreadItem): string | null {
-  switch (item.type) {
-    case 'user_message':
-      return item.content.map((part) => part.text).join('');
-    case 'assistant_message':
-      return item.content.map((part) => part.text).join('');
-    case 'widget':
-      return item.copy_text ?? null;
-    case 'sdk_hidden_context':
-      return item.content;
-    case 'hidden_context_item':
-      return typeof item.content === 'string' ? item.content : null;
-    default:
-      return null;
-  }
-}
+export { HIDDEN_ITEM_TYPES, isHiddenItem, itemPlainText } from './item-text.js';

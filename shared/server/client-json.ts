@@ -1,5 +1,5 @@
 import type { Attachment, Page, StoredThread, Thread, ThreadItem, ThreadMetadata, ThreadStreamEvent } from '../protocol/index.js';
-import { isHiddenItem } from '../protocol/index.js';
+import { isHiddenItem } from '../protocol/item-text.js';
 
 // What a client may see. Thread metadata and attachment metadata are the integration's own:
 // stored, never returned. Absent fields are omitted (JSON drops undefined).

@@ -1,10 +1,8 @@
 import type * as z from 'zod';
 import { BadRequestError } from '../errors.js';
 import { ChatKitRequest } from '../protocol/index.js';
+import { describeIssue, quote } from '../protocol/describe-issue.js';
 import { assertJsonDepth } from '../protocol/json-depth.js';
-
-/** What a message may quote of the client's own input: enough to recognise it, never a megabyte. */
-const MAX_QUOTED = 64;
 
 /** Each request type's own schema, so that a refusal speaks of that type's fields only. */
 const SCHEMAS = new Map<string, z.ZodType<ChatKitRequest>>(
@@ -31,32 +29,3 @@ export function parseRequest(rawBody: string): ChatKitRequest {
   return parsed.data;
 }
 
-/** `params.input.content[0].type: expected one of input_text, input_tag` */
-export function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.reduce<string>(
-    (text, key) => (typeof key === 'number' ? `${text}[${key}]` : text ? `${text}.${String(key)}` : String(key)),
-    '',
-  );
-  return `${path || 'request'}: ${expectation(issue)}`;
-}
-
-function expectation(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_union':
-      return 'options' in issue && Array.isArray(issue.options)
-        ? `expected one of ${issue.options.map(String).join(', ')}`
-        : 'does not match any of the accepted shapes';
-    case 'invalid_value':
-      return issue.values.length === 1 ? `expected ${quote(issue.values[0])}` : `expected one of ${issue.values.map(String).join(', ')}`;
-    case 'invalid_type':
-      return `expected ${issue.expected}`;
-    default:
-      // zod's own wording for sizes, formats and keys; none of them quotes the client's value.
-      return issue.message;
-  }
-}
-
-function quote(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}… (${text.length} characters)` : text;
-}

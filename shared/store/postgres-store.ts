@@ -1,17 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { retryIfTerminated } from '../db/connect.js';
 import { BadRequestError, ConflictError, NotFoundError, ThreadBusyError } from '../errors.js';
-import {
-  HIDDEN_ITEM_TYPES,
-  itemPlainText,
-  type Attachment,
-  type FeedbackKind,
-  type Page,
-  type PageRequest,
-  type StoredThread,
-  type ThreadItem,
-  type ThreadMetadata,
-} from '../protocol/index.js';
+import type { Attachment, FeedbackKind, Page, PageRequest, StoredThread, ThreadItem, ThreadMetadata } from '../protocol/index.js';
+import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
