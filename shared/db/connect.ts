@@ -1,8 +1,6 @@
 import { Pool as NeonPool, neonConfig } from '@neondatabase/serverless';
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import { mkdirSync } from 'node:fs';
-import pg from 'pg';
-import ws from 'ws';
 import type { Schema } from '../store/schema.js';
 import { freePort } from './free-port.js';
 import { guardedPool, type DriverPool } from './guarded-pool.js';
@@ -50,7 +48,7 @@ export interface Database {
  */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const driver = options.driver ?? driverFor(options.url);
-  const pool = driver === 'pglite' ? await openPglite(options) : openPool(driver, options);
+  const pool = driver === 'pglite' ? await openPglite(options) : await openPool(driver, options);
   const guarded = guardedPool(pool.pool);
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(guarded, options.onQuery) : guarded }) });
   return {
@@ -99,7 +97,7 @@ interface OpenPool {
   stop(): Promise<void>;
 }
 
-function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): OpenPool {
+async function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): Promise<OpenPool> {
   if (!options.url) throw new Error(`the ${driver} driver needs a DATABASE_URL`);
   const config = {
     connectionString: options.url,
@@ -110,15 +108,16 @@ function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): OpenPool {
     // the guarded pool then drops the connection, which is still busy with the abandoned query.
     query_timeout: options.queryTimeoutMillis || undefined,
   };
-  const pool = driver === 'neon' ? new NeonPool(neonSettings(config, options.neonWsProxy)) : new pg.Pool(config);
+  const pool = driver === 'neon' ? new NeonPool(await neonSettings(config, options.neonWsProxy)) : new (await loadPg()).Pool(config);
   // A connection dropped while idle (Neon suspends computes; poolers restart) must not crash
   // the process: the pool discards it and the next query opens a new one.
   pool.on('error', (error: Error) => (options.onIdleError ?? warnIdleError)(error));
   return { pool: pool as unknown as DriverPool, stop: async () => {} };
 }
 
-function neonSettings<T extends object>(config: T, wsProxy: string | undefined): T {
-  neonConfig.webSocketConstructor = ws;
+async function neonSettings<T extends object>(config: T, wsProxy: string | undefined): Promise<T> {
+  // Node 22 (Lambda) has a WebSocket of its own; Node 20 (dev, tests) takes the `ws` package.
+  neonConfig.webSocketConstructor = globalThis.WebSocket ?? (await import('ws')).default;
   if (wsProxy) {
     // Local testing only (a plain-WebSocket bridge, no TLS). The driver reads these globally.
     neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`;
@@ -141,7 +140,7 @@ async function openPglite(options: DatabaseOptions): Promise<OpenPool> {
   const port = await freePort();
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections: 16 });
   await server.start();
-  const pool = new pg.Pool({
+  const pool = new (await loadPg()).Pool({
     host: '127.0.0.1',
     port,
     user: 'postgres',
@@ -180,6 +179,18 @@ function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresP
     },
     end: () => pool.end(),
   };
+}
+
+/**
+ * `pg`, loaded only where it is used: local servers, PGlite and tests. The Lambda functions talk
+ * to Neon through its own driver and ship without it.
+ */
+async function loadPg(): Promise<typeof import('pg').default> {
+  try {
+    return (await import('pg')).default;
+  } catch (error) {
+    throw new Error('The pg driver is not in this bundle: on Lambda use a Neon URL (DATABASE_URL on *.neon.tech) or DATABASE_DRIVER=neon', { cause: error });
+  }
 }
 
 function warnIdleError(error: Error) {
