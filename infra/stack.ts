@@ -22,6 +22,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
+import { importSecret } from './import-secret.js';
 import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName } from './functions.js';
 import { migrationsHash } from './migrations-hash.js';
 import type { StackSettings } from './settings.js';
@@ -34,9 +35,9 @@ export class ChatKitStack extends Stack {
     super(scope, id, props);
 
     const secrets = {
-      database: Secret.fromSecretNameV2(this, 'DatabaseSecret', settings.databaseSecretName),
-      openai: Secret.fromSecretNameV2(this, 'OpenAISecret', settings.openaiSecretName),
-      jwt: Secret.fromSecretNameV2(this, 'JwtSecret', settings.jwtSecretName),
+      database: importSecret(this, 'DatabaseSecret', settings.secrets.database),
+      openai: importSecret(this, 'OpenAISecret', settings.secrets.openai),
+      jwt: importSecret(this, 'JwtSecret', settings.secrets.jwt),
     };
     const secretEnv: Record<keyof typeof secrets, string> = { database: 'DATABASE_SECRET_ARN', openai: 'OPENAI_SECRET_ARN', jwt: 'JWT_SECRET_ARN' };
 
@@ -136,10 +137,10 @@ export class ChatKitStack extends Stack {
     });
 
     // ---- warm-up ----
-    if (settings.warmupRate) {
+    if (settings.warmup) {
       new Rule(this, 'WarmupSchedule', {
         description: 'Pings Neon so a suspended compute wakes before a user waits (keeps the compute awake: costs compute hours)',
-        schedule: Schedule.expression(settings.warmupRate),
+        schedule: Schedule.expression(settings.warmup.expression),
         targets: [new LambdaFunction(warmup, { retryAttempts: 0 })],
       });
     }

@@ -97,6 +97,16 @@ describe('functions and secrets', () => {
     expect(json).not.toMatch(/sk-[A-Za-z0-9]/);
   });
 
+  it('grants a secret given by complete ARN exactly, without the partial-ARN wildcard', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/db-prod01-AbC123';
+    const statements = Object.values(synth({ databaseSecretName: arn }).template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>)
+      .filter((s) => JSON.stringify(s.Action).includes('secretsmanager:GetSecretValue'));
+    const resources = statements.map((s) => JSON.stringify(s.Resource));
+    expect(resources).toContain(JSON.stringify(arn));
+    expect(resources.join()).not.toContain('chatkit/db-prod01-AbC123-??????');
+  });
+
   it('has no IAM statement with wildcard actions', () => {
     for (const [, policy] of resources('AWS::IAM::Policy')) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
