@@ -1,6 +1,6 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { databaseOptionsFromEnv, openDatabase } from '../shared/db/connect.js';
-import { migrateToLatest } from '../shared/db/migrate.js';
+import { migrateUnlessAhead } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
@@ -10,6 +10,10 @@ const logger = createLogger('chatkit-migrate');
  * The migration custom resource (onEvent of a CDK Provider). Create and Update apply pending
  * migrations over the direct, unpooled URL; Delete leaves the data alone. A failure throws, and
  * the Provider reports it to CloudFormation, which rolls the deployment back.
+ *
+ * A database ahead of this code (older code deployed again, or a rollback's Update back to the
+ * previous migrations) is a success that changes nothing: failing there would leave the stack
+ * in UPDATE_ROLLBACK_FAILED.
  */
 export async function handler(event: CloudFormationCustomResourceEvent) {
   const physicalId = 'chatkit-migrations';
@@ -20,9 +24,13 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
   await loadSecretsIntoEnv();
   const database = await openDatabase(databaseOptionsFromEnv(process.env, 'migrate'));
   try {
-    const { applied } = await migrateToLatest(database.db);
-    logger.info('migrations applied', { applied });
-    return { PhysicalResourceId: physicalId, Data: { Applied: applied.length } };
+    const outcome = await migrateUnlessAhead(database.db);
+    if (outcome.status === 'ahead') {
+      logger.warn('the database is ahead of this code: nothing applied', { unknownMigrations: outcome.unknown });
+      return { PhysicalResourceId: physicalId, Data: { Applied: 0 } };
+    }
+    logger.info('migrations applied', { applied: outcome.applied });
+    return { PhysicalResourceId: physicalId, Data: { Applied: outcome.applied.length } };
   } finally {
     await database.close();
   }

@@ -1,4 +1,4 @@
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, type CfnResource, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   AccessLogFormat,
   AuthorizationType,
@@ -130,11 +130,16 @@ export class ChatKitStack extends Stack {
       onEventHandler: migrate,
       logGroup: new LogGroup(this, 'MigrationProviderLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
     });
-    new CustomResource(this, 'Migrations', {
+    const migrations = new CustomResource(this, 'Migrations', {
       serviceToken: provider.serviceToken,
       resourceType: 'Custom::ChatKitMigrations',
-      properties: { MigrationsHash: migrationsHash(join(ROOT, 'migrations')) },
+      // Runs again when a migration changes or when the stack points at another database.
+      properties: { MigrationsHash: migrationsHash(join(ROOT, 'migrations')), Database: secrets.database.secretArn },
     });
+    // The routes' new code goes live only after its schema is in place.
+    for (const route of [chat, threadsList, threadsDelete, messages]) {
+      (route.node.defaultChild as CfnResource).addDependency(migrations.node.defaultChild as CfnResource);
+    }
 
     // ---- warm-up ----
     if (settings.warmup) {

@@ -124,6 +124,21 @@ describe('migrations on deploy', () => {
     expect(JSON.stringify(provider.Properties.Environment)).toContain(functionIdFor('migrate'));
   });
 
+  it('runs again on another database: the target is one of its properties', () => {
+    const target = (context: Record<string, string>) =>
+      JSON.stringify(Object.values(synth(context).template.findResources('Custom::ChatKitMigrations'))[0]!.Properties.Database);
+    expect(target({})).toContain('chatkit/database');
+    expect(target({ databaseSecretName: 'chatkit/preview-42/database' })).toContain('chatkit/preview-42/database');
+  });
+
+  it('puts every route function after the migrations, so new code never meets an old schema', () => {
+    const [migrationsId] = resources('Custom::ChatKitMigrations')[0]!;
+    for (const name of ['chat', 'threadsList', 'threadsDelete', 'messages']) {
+      const fn = template.findResources('AWS::Lambda::Function')[functionIdFor(name)]!;
+      expect(fn.DependsOn, name).toContain(migrationsId);
+    }
+  });
+
   it('hash changes when a migration changes', () => {
     const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
     try {
