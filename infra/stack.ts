@@ -23,7 +23,7 @@ import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import { importSecret } from './import-secret.js';
-import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName } from './functions.js';
+import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName, type FunctionSpec } from './functions.js';
 import { migrationsHash } from './migrations-hash.js';
 import type { StackSettings } from './settings.js';
 
@@ -41,8 +41,8 @@ export class ChatKitStack extends Stack {
     };
     const secretEnv: Record<keyof typeof secrets, string> = { database: 'DATABASE_SECRET_ARN', openai: 'OPENAI_SECRET_ARN', jwt: 'JWT_SECRET_ARN' };
 
-    const fn = (name: FunctionName, uses: Array<keyof typeof secrets>, environment: Record<string, string> = {}) => {
-      const spec = FUNCTIONS[name];
+    const fn = (name: FunctionName, uses: Array<keyof typeof secrets>, environment: Record<string, string> = {}, timeout?: Duration) => {
+      const spec: FunctionSpec = FUNCTIONS[name];
       const f = new NodejsFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}Function`, {
         entry: join(ROOT, spec.entry),
         projectRoot: ROOT,
@@ -50,7 +50,7 @@ export class ChatKitStack extends Stack {
         runtime: RUNTIME,
         architecture: ARCHITECTURE,
         memorySize: spec.memoryMb,
-        timeout: spec.timeout,
+        timeout: timeout ?? spec.timeout,
         description: spec.description,
         bundling: BUNDLING,
         logGroup: new LogGroup(this, `${name}Logs`, { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
@@ -68,7 +68,14 @@ export class ChatKitStack extends Stack {
     };
 
     const routeEnv = { CORS_ORIGINS: settings.corsOrigins.join(',') };
-    const chat = fn('chat', ['database', 'openai'], { ...routeEnv, OPENAI_MODEL: settings.openaiModel });
+    // One timeout for the chat route and its function; the function also knows the route's, so it
+    // can stop the model and save the partial answer before either cuts the turn off.
+    const chat = fn(
+      'chat',
+      ['database', 'openai'],
+      { ...routeEnv, OPENAI_MODEL: settings.openaiModel, INTEGRATION_TIMEOUT_MS: String(settings.chatTimeout.toMilliseconds()) },
+      settings.chatTimeout,
+    );
     const threadsList = fn('threadsList', ['database'], routeEnv);
     const threadsDelete = fn('threadsDelete', ['database'], routeEnv);
     const messages = fn('messages', ['database'], routeEnv);
@@ -160,7 +167,7 @@ export class ChatKitStack extends Stack {
     }
     alarm('ChatDurationAlarm', {
       metric: chat.metricDuration({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: FUNCTIONS.chat.timeout.toMilliseconds() * 0.9,
+      threshold: settings.chatTimeout.toMilliseconds() * 0.9,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       alarmDescription: 'A chat turn came close to the function timeout',
     });

@@ -3,15 +3,13 @@ import type { Hono } from 'hono';
 import { streamHandle } from 'hono/aws-lambda';
 import type { Writable } from 'node:stream';
 import type { StreamingContext } from './lambda-transport.js';
-
-/** Time kept back before the function's timeout to stop the model and save the partial answer. */
-export const TIMEOUT_MARGIN_MS = 5_000;
+import { msUntilTurnMustStop } from './turn-deadline.js';
 
 type StreamingLambda = (event: unknown, responseStream: Writable, context: LambdaContext) => Promise<void>;
 
 /**
  * Hono's `streamHandle`, plus what a chat needs: an AbortSignal that fires when the client
- * disconnects or the function nears its timeout, and an invocation that lasts until the
+ * disconnects or the turn nears the function's or the route's timeout, and an invocation that lasts until the
  * server's work (persisting what was streamed) is done, not merely until the bytes are sent.
  */
 export function streamingHandler(app: Hono<any>): StreamingLambda {
@@ -23,7 +21,7 @@ export function streamingHandler(app: Hono<any>): StreamingLambda {
     const abort = (reason: string) => aborter.signal.aborted || aborter.abort(new Error(reason));
     responseStream.once('close', () => abort('client disconnected'));
     responseStream.once('error', () => abort('client disconnected'));
-    const timer = setTimeout(() => abort('function timeout near'), Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS));
+    const timer = setTimeout(() => abort('timeout near'), msUntilTurnMustStop(event, context));
     const streamingContext: StreamingContext = Object.assign(Object.create(context) as LambdaContext, {
       abortSignal: aborter.signal,
       waitUntil: (work: Promise<unknown>) => void pending.push(work),

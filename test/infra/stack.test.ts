@@ -52,6 +52,19 @@ describe('the API', () => {
     expect(route('POST', 'chatkit')).toBeDefined();
   });
 
+  it('drives the chat route\'s and the chat function\'s timeouts from one setting, and alarms near it', () => {
+    for (const seconds of [300, 600]) {
+      const { template: t } = seconds === 300 ? { template } : synth({ chatTimeoutSeconds: String(seconds) });
+      const chatMethod = Object.values(t.findResources('AWS::ApiGateway::Method')).find((m) => m.Properties.Integration?.ResponseTransferMode === 'STREAM')!;
+      const chatFunction = Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'chatkit-chat')!;
+      expect(chatMethod.Properties.Integration.TimeoutInMillis).toBe(seconds * 1000);
+      expect(chatFunction.Properties.Timeout).toBe(seconds);
+      expect(chatFunction.Properties.Environment.Variables.INTEGRATION_TIMEOUT_MS).toBe(String(seconds * 1000));
+      const alarms = Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+      expect(alarms.some((a) => a.MetricName === 'Duration' && a.Threshold === seconds * 900)).toBe(true);
+    }
+  });
+
   it('puts the JWT authorizer on every method but CORS preflight, with a cached result', () => {
     for (const [, m] of methods) {
       if (m.Properties.HttpMethod === 'OPTIONS') expect(m.Properties.AuthorizationType).toBe('NONE');
