@@ -145,7 +145,7 @@ export class ChatKitStack extends Stack {
     });
     // The routes' new code goes live only after its schema is in place.
     for (const route of [chat, threadsList, threadsDelete, messages]) {
-      (route.node.defaultChild as CfnResource).addDependency(migrations.node.defaultChild as CfnResource);
+      (route.node.defaultChild as CfnResource).addResourceDependency(migrations.node.defaultChild as CfnResource);
     }
 
     // ---- warm-up ----
