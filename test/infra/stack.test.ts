@@ -1,4 +1,4 @@
-import { App, Aspects } from 'aws-cdk-lib';
+import { App, Aspects, CfnResource } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +13,19 @@ function synth(context: Record<string, string> = {}) {
   // Skips bundling: these tests read the template, the bundle test builds the code.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
   const stack = new ChatKitStack(app, 'Test', settingsFromContext((k) => app.node.tryGetContext(k)), { env: { account: '123456789012', region: 'eu-west-1' } });
-  Aspects.of(app).add(new AwsSolutionsChecks());
+  const suppressed: Array<{ resource: CfnResource; ruleId: string }> = [];
+  const recorder = { onSuppressed: (d: { resource: CfnResource; ruleId: string }) => void suppressed.push(d) };
+  const ignore = () => {};
+  Aspects.of(app).add(
+    new AwsSolutionsChecks({
+      additionalLoggers: [{ onCompliance: ignore, onNonCompliance: ignore, onError: ignore, onSuppressedError: ignore, onNotApplicable: ignore, ...recorder }],
+    }),
+  );
   const template = Template.fromStack(stack);
-  return { stack, template, json: JSON.stringify(template.toJSON()) };
+  return { stack, template, suppressed, json: JSON.stringify(template.toJSON()) };
 }
 
-const { stack, template, json } = synth();
+const { stack, template, json, suppressed: defaultSuppressed } = synth();
 const resources = (type: string) => Object.entries(template.findResources(type));
 const functionIdFor = (entryName: string) => {
   const [id] = resources('AWS::Lambda::Function').find(([, r]) => r.Properties?.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === `chatkit-${entryName}`)!;
@@ -80,13 +87,36 @@ describe('the API', () => {
     });
   });
 
-  it('throttles the stage and writes access logs', () => {
+  it('throttles the stage', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
-      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      TracingEnabled: true,
       MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 })]),
     });
     template.hasOutput('*', { Value: Match.anyValue() });
+  });
+
+  it("leaves the account-wide API Gateway CloudWatch role alone unless asked (logs are opt-in)", () => {
+    const stage = (t: Template) => Object.values(t.findResources('AWS::ApiGateway::Stage'))[0]!.Properties;
+    const apiGatewayRoles = (t: Template) =>
+      Object.values(t.findResources('AWS::IAM::Role')).filter((r) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('apigateway.amazonaws.com'));
+
+    expect(template.findResources('AWS::ApiGateway::Account')).toEqual({});
+    expect(apiGatewayRoles(template)).toEqual([]);
+    expect(stage(template).AccessLogSetting).toBeUndefined();
+
+    const on = synth({ apiGatewayLogging: 'on' }).template;
+    expect(on.findResources('AWS::ApiGateway::Account')).toEqual({});
+    expect(apiGatewayRoles(on)).toEqual([]);
+    expect(stage(on)).toMatchObject({
+      AccessLogSetting: { DestinationArn: expect.anything(), Format: expect.stringContaining('"requestId":"$context.requestId"') },
+      MethodSettings: expect.arrayContaining([expect.objectContaining({ LoggingLevel: 'ERROR' })]),
+    });
+
+    const createRole = synth({ apiGatewayLogging: 'create-role' }).template;
+    expect(Object.keys(createRole.findResources('AWS::ApiGateway::Account'))).toHaveLength(1);
+    expect(apiGatewayRoles(createRole)).toHaveLength(1);
+    expect(stage(createRole).AccessLogSetting).toBeDefined();
   });
 });
 
@@ -181,8 +211,34 @@ describe('operations', () => {
     expect(alarms.some((a) => a.MetricName === 'Duration' && a.Threshold === 270_000)).toBe(true);
   });
 
-  it('passes the cdk-nag AWS Solutions checks (every accepted finding carries a reason)', () => {
-    const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
-    expect(errors.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 120)}`)).toEqual([]);
+  describe.each([
+    ['default settings', {}],
+    ['API Gateway logs on', { apiGatewayLogging: 'on' }],
+    ['API Gateway logs with the account role', { apiGatewayLogging: 'create-role' }],
+  ])('cdk-nag AWS Solutions checks, %s', (_, context) => {
+    const synthesized = Object.keys(context).length ? synth(context) : { stack, suppressed: defaultSuppressed };
+
+    it('pass', () => {
+      const errors = Annotations.fromStack(synthesized.stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
+      expect(errors.map((e) => `${e.id}: ${String(e.entry.data).slice(0, 120)}`)).toEqual([]);
+    });
+
+    it('accept findings only per resource, each with a reason, and every acceptance is used', () => {
+      expect(synthesized.stack.templateOptions.metadata?.cdk_nag).toBeUndefined();
+      const declared = synthesized.stack.node
+        .findAll()
+        .filter((c): c is CfnResource => c instanceof CfnResource)
+        .flatMap((resource) =>
+          ((resource.getMetadata('cdk_nag') as { rules_to_suppress?: Array<{ id: string; reason: string }> } | undefined)?.rules_to_suppress ?? []).map(
+            (rule) => ({ resource, ...rule }),
+          ),
+        );
+      expect(declared.length).toBeGreaterThan(0);
+      for (const { resource, id, reason } of declared) {
+        expect(reason.length, `${resource.node.path} ${id}`).toBeGreaterThan(20);
+        const used = synthesized.suppressed.some((s) => s.resource === resource && s.ruleId === id);
+        expect(used, `${id} on ${resource.node.path} is accepted but never found`).toBe(true);
+      }
+    });
   });
 });
