@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, TreatMissingData, type AlarmProps } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type AlarmProps } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { METRIC, metricsNamespace } from '../functions/runtime/metric-names.js';
+import { FUNCTIONS } from './functions.js';
 import type { StackSettings } from './settings.js';
 
 export interface AlarmedResources {
@@ -14,19 +16,39 @@ export interface AlarmedResources {
   authorizer: IFunction;
 }
 
-/** The alarms: each one is something an operator should look at. */
+const period = Duration.minutes(5);
+
+/** A metric the functions emit themselves (functions/runtime/metric-names.ts). */
+export function ownMetric(settings: StackSettings, service: string, metricName: string, statistic = 'Sum'): Metric {
+  return new Metric({ namespace: metricsNamespace(settings.stageName), metricName, dimensionsMap: { service }, statistic, period });
+}
+
+/**
+ * The alarms: each one is something an operator should look at. Not the authorizer's Errors:
+ * every refused token is one (a 401 is signalled by throwing).
+ */
 export function alarms(scope: Construct, settings: StackSettings, { api, chat, threadsList, threadsDelete, messages, authorizer }: AlarmedResources): Alarm[] {
-  const period = Duration.minutes(5);
   const alarm = (id: string, props: Omit<AlarmProps, 'evaluationPeriods'>) =>
     new Alarm(scope, id, { treatMissingData: TreatMissingData.NOT_BREACHING, evaluationPeriods: 1, ...props });
   const created = [alarm('Api5xxAlarm', { metric: api.metricServerError({ period }), threshold: 5, alarmDescription: 'API answered 5xx' })];
+  for (const [name, f] of Object.entries({ chat, threadsList, threadsDelete, messages })) {
+    created.push(alarm(`${name}ErrorsAlarm`, { metric: f.metricErrors({ period }), threshold: 1, alarmDescription: `${name} function errors (crashes, timeouts, failed cold starts)` }));
+  }
   for (const [name, f] of Object.entries({ chat, threadsList, threadsDelete, messages, authorizer })) {
-    created.push(
-      alarm(`${name}ErrorsAlarm`, { metric: f.metricErrors({ period }), threshold: 1, alarmDescription: `${name} function errors` }),
-      alarm(`${name}ThrottlesAlarm`, { metric: f.metricThrottles({ period }), threshold: 1, alarmDescription: `${name} function throttled` }),
-    );
+    created.push(alarm(`${name}ThrottlesAlarm`, { metric: f.metricThrottles({ period }), threshold: 1, alarmDescription: `${name} function throttled` }));
   }
   created.push(
+    alarm('AuthorizerFailuresAlarm', {
+      metric: ownMetric(settings, 'chatkit-authorizer', METRIC.authorizerFailures),
+      threshold: 1,
+      alarmDescription: 'The authorizer failed for a reason other than a refused token (its secret, its settings): callers get 500',
+    }),
+    alarm('AuthorizerDurationAlarm', {
+      metric: authorizer.metricDuration({ period, statistic: 'Maximum' }),
+      threshold: FUNCTIONS.authorizer.timeout.toMilliseconds() * 0.8,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      alarmDescription: 'The authorizer came close to its timeout (a slow JWKS endpoint or Secrets Manager)',
+    }),
     alarm('ChatDurationAlarm', {
       metric: chat.metricDuration({ period, statistic: 'Maximum' }),
       threshold: settings.chatTimeout.toMilliseconds() * 0.9,

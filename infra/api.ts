@@ -16,6 +16,9 @@ import { addGatewayResponses } from './gateway-responses.js';
 import { acceptFinding } from './nag.js';
 import type { StackSettings } from './settings.js';
 
+/** `Authorization: Bearer <JWS compact serialization>`, the scheme in any case (RFC 6750). */
+export const BEARER_JWT = '^[Bb][Ee][Aa][Rr][Ee][Rr] +[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+ *$';
+
 export interface ApiHandlers {
   chat: IFunction;
   threadsList: IFunction;
@@ -50,6 +53,8 @@ export function chatKitApi(scope: Construct, settings: StackSettings, handlers: 
   const authorizer = new TokenAuthorizer(scope, 'JwtAuthorizer', {
     handler: handlers.authorizer,
     identitySource: 'method.request.header.Authorization',
+    // API Gateway answers 401 itself, without invoking the authorizer, when the header is not a bearer JWT.
+    validationRegex: BEARER_JWT,
     resultsCacheTtl: Duration.seconds(settings.authorizerCacheTtlSeconds),
   });
   const secured = { authorizer, authorizationType: AuthorizationType.CUSTOM };

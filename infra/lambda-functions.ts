@@ -4,6 +4,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
+import { metricsNamespace } from '../functions/runtime/metric-names.js';
 import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName, type FunctionSpec } from './functions.js';
 import { acceptFinding, BASIC_EXECUTION_ROLE } from './nag.js';
 import type { StackSettings } from './settings.js';
@@ -44,6 +45,7 @@ export function productFunction(
       NODE_OPTIONS: '--enable-source-maps',
       POWERTOOLS_SERVICE_NAME: `chatkit-${name}`,
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(settings.stageName),
       ...Object.fromEntries(reads.map((secret) => [SECRET_ARN_VARIABLES[secret], secrets[secret].secretArn])),
       ...environment,
     },

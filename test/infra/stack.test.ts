@@ -5,7 +5,10 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import jwt from 'jsonwebtoken';
+import { BEARER_JWT } from '../../infra/api.js';
 import { migrationsHash } from '../../infra/migrations-hash.js';
+import { bearerToken } from '../../shared/auth/index.js';
 import { settingsFromContext } from '../../infra/settings.js';
 import { ChatKitStack } from '../../infra/stack.js';
 
@@ -80,11 +83,24 @@ describe('the API', () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'TOKEN',
       IdentitySource: 'method.request.header.Authorization',
+      IdentityValidationExpression: BEARER_JWT,
       AuthorizerResultTtlInSeconds: 300,
     });
     expect(synth({ authorizerCacheTtl: '60' }).template.findResources('AWS::ApiGateway::Authorizer')).toMatchObject({
       [Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!]: { Properties: { AuthorizerResultTtlInSeconds: 60 } },
     });
+  });
+
+  it('invokes the authorizer only for a bearer JWT (API Gateway answers 401 for any other header)', () => {
+    const gateway = new RegExp(BEARER_JWT); // API Gateway's (Java) regex; this subset means the same in JS
+    const token = jwt.sign({ sub: 'u' }, 'k', { algorithm: 'HS256', expiresIn: '5m' });
+    for (const header of [`Bearer ${token}`, `bearer ${token}`, `BEARER  ${token}`]) {
+      expect(gateway.test(header), header).toBe(true);
+      expect(bearerToken(header)).toBe(token);
+    }
+    for (const header of ['', 'Bearer', 'Bearer ', 'Basic dXNlcjpwYXNz', `Token ${token}`, 'Bearer abc', 'Bearer a.b', `Bearer ${token} extra`, `${token}`]) {
+      expect(gateway.test(header), header).toBe(false);
+    }
   });
 
   it('throttles the stage', () => {
@@ -203,12 +219,23 @@ describe('operations', () => {
     synth({ warmupRate: 'rate(2 minutes)' }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
   });
 
-  it('alarms on API 5xx, function errors and throttles, and chat duration', () => {
+  it('alarms on API 5xx, route function errors, throttles, and durations near a timeout', () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const of = (fn: string) => (a: (typeof alarms)[number]) => JSON.stringify(a.Dimensions ?? []).includes(functionIdFor(fn));
     expect(alarms.some((a) => a.MetricName === '5XXError')).toBe(true);
-    expect(alarms.filter((a) => a.MetricName === 'Errors').length).toBeGreaterThanOrEqual(5);
-    expect(alarms.filter((a) => a.MetricName === 'Throttles').length).toBeGreaterThanOrEqual(5);
+    for (const fn of ['chat', 'threadsList', 'threadsDelete', 'messages']) expect(alarms.filter(of(fn)).map((a) => a.MetricName)).toContain('Errors');
+    for (const fn of ['chat', 'threadsList', 'threadsDelete', 'messages', 'authorizer']) expect(alarms.filter(of(fn)).map((a) => a.MetricName)).toContain('Throttles');
     expect(alarms.some((a) => a.MetricName === 'Duration' && a.Threshold === 270_000)).toBe(true);
+  });
+
+  it("does not alarm on the authorizer's Errors (every refused token is one), but on its own failures and duration", () => {
+    const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const authorizerAlarms = alarms.filter((a) => JSON.stringify(a.Dimensions ?? []).includes(functionIdFor('authorizer'))).map((a) => a.MetricName);
+    expect(authorizerAlarms).not.toContain('Errors');
+    expect(authorizerAlarms).toEqual(expect.arrayContaining(['Throttles', 'Duration']));
+    expect(alarms).toContainEqual(
+      expect.objectContaining({ Namespace: 'ChatKit/prod', MetricName: 'AuthorizerFailures', Dimensions: [{ Name: 'service', Value: 'chatkit-authorizer' }], Threshold: 1 }),
+    );
   });
 
   describe.each([
