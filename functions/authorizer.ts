@@ -1,13 +1,14 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { AuthError, authConfigFromEnv, bearerToken, createTokenVerifier, type TokenVerifier } from '../shared/auth/index.js';
+import { AuthError, authConfigFromEnv, bearerToken, createTokenVerifier } from '../shared/auth/index.js';
 import { createLogger } from '../shared/log.js';
+import { cachedUntilFailure } from './runtime/cached-until-failure.js';
 import { METRIC } from './runtime/metric-names.js';
 import { metrics, publishMetrics } from './runtime/metrics.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
 const logger = createLogger('chatkit-authorizer');
-let verifier: Promise<TokenVerifier> | undefined;
+const verifier = cachedUntilFailure(() => loadSecretsIntoEnv().then(() => createTokenVerifier(authConfigFromEnv(process.env))));
 
 /**
  * API Gateway TOKEN authorizer. Allows every route of the API and stage, so that API Gateway
@@ -20,8 +21,7 @@ let verifier: Promise<TokenVerifier> | undefined;
  */
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
   try {
-    verifier ??= loadSecretsIntoEnv().then(() => createTokenVerifier(authConfigFromEnv(process.env)));
-    const { userId } = await (await verifier).verify(bearerToken(event.authorizationToken) ?? '');
+    const { userId } = await (await verifier()).verify(bearerToken(event.authorizationToken) ?? '');
     return {
       principalId: userId,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: wholeApi(event.methodArn) }] },

@@ -9,8 +9,8 @@ let database: Promise<Database> | undefined;
 
 /**
  * Scheduled ping of Neon's pooled endpoint, so a suspended compute wakes before a user waits on
- * it. It reports rather than throws: a failed ping is a metric (the log), not a reason to retry
- * the schedule and wake the compute again.
+ * it. It warms the database only, not the other functions. It reports rather than throws: a
+ * failed ping is a metric (the log), not a reason to retry the schedule and wake the compute again.
  */
 export async function handler(): Promise<{ ok: boolean; ms: number }> {
   const started = performance.now();
@@ -29,7 +29,10 @@ export async function handler(): Promise<{ ok: boolean; ms: number }> {
   } catch (error) {
     const ms = Math.round(performance.now() - started);
     logger.warn('neon warm-up failed', { ok: false, ms, error: (error as Error).message });
+    // Nothing failed is kept (secrets, a connection stuck on an unanswered ping): the next ping starts afresh.
+    const stale = database;
     database = undefined;
+    void stale?.then((d) => d.close(), () => {});
     return { ok: false, ms };
   }
 }

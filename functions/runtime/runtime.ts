@@ -3,6 +3,7 @@ import { databaseOptionsFromEnv, openDatabase, type Database } from '../../share
 import { corsOriginsFromEnv, type ApiOptions } from '../../shared/http/api.js';
 import { createLogger } from '../../shared/log.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
+import { cachedUntilFailure } from './cached-until-failure.js';
 import { lambdaTransport } from './lambda-transport.js';
 import { loadSecretsIntoEnv } from './secrets.js';
 
@@ -13,11 +14,11 @@ export interface Runtime {
   api: ApiOptions;
 }
 
-let runtime: Promise<Runtime> | undefined;
+let runtime: (() => Promise<Runtime>) | undefined;
 
 /** What a route function builds once per cold start: secrets, the pooled database, the store. */
 export function routeRuntime(serviceName: string): Promise<Runtime> {
-  runtime ??= (async () => {
+  runtime ??= cachedUntilFailure(async () => {
     await loadSecretsIntoEnv();
     const logger = createLogger(serviceName);
     const database = await openDatabase(databaseOptionsFromEnv(process.env, 'app'));
@@ -27,6 +28,6 @@ export function routeRuntime(serviceName: string): Promise<Runtime> {
       logger,
       api: { transport: lambdaTransport, logger, corsOrigins: corsOriginsFromEnv(process.env) },
     };
-  })();
-  return runtime;
+  });
+  return runtime();
 }

@@ -19,7 +19,7 @@ const freshAuthorizer = async () => {
 
 let stdout: ReturnType<typeof emfLines>;
 beforeEach(() => {
-  Object.assign(process.env, { JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/jwt-AbCdEf', POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_SERVICE_NAME: 'chatkit-authorizer' });
+  Object.assign(process.env, { JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/jwt-AbCdEf', POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_SERVICE_NAME: 'chatkit-authorizer', POWERTOOLS_LOG_LEVEL: 'SILENT' });
   delete process.env.JWT_SECRET;
   getSecret.mockReset();
   stdout = emfLines();
@@ -41,5 +41,15 @@ describe('the authorizer in operation', () => {
     const token = jwt.sign({ sub: 'u' }, secret, { algorithm: 'HS256', expiresIn: '5m' });
     await expect(handler(event(`Bearer ${token}`))).rejects.not.toThrow(/^Unauthorized$/);
     expect(stdout.metrics()).toEqual([{ service: 'chatkit-authorizer', AuthorizerFailures: 1 }]);
+  });
+
+  it('reads the secret again after a failed read, instead of failing until the instance is recycled', async () => {
+    getSecret.mockRejectedValueOnce(new Error('connect ETIMEDOUT')).mockResolvedValue({ JWT_SECRET: secret });
+    const handler = await freshAuthorizer();
+    const token = jwt.sign({ sub: 'user-7' }, secret, { algorithm: 'HS256', expiresIn: '5m' });
+    await expect(handler(event(`Bearer ${token}`))).rejects.toThrow(/ETIMEDOUT/);
+    await expect(handler(event(`Bearer ${token}`))).resolves.toMatchObject({ principalId: 'user-7' });
+    await expect(handler(event(`Bearer ${token}`))).resolves.toMatchObject({ principalId: 'user-7' });
+    expect(getSecret).toHaveBeenCalledTimes(2); // then kept: once per cold start
   });
 });
