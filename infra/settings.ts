@@ -47,8 +47,11 @@ const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => t
 
 export function settingsFromContext(lookup: (key: string) => unknown): StackSettings {
   const context = new ContextReader(lookup);
-  const warmupRate = context.text('warmupRate', 'rate(5 minutes)');
-  const warmup = context.boolean('warmup', true) && warmupRate !== 'off' ? scheduleExpression('warmupRate', warmupRate) : undefined;
+  // Off by default: it keeps a Neon compute awake around the clock, ~183 CU-hours a month at the
+  // 0.25 CU minimum, more than the Free plan's 100. When on, every 4 minutes: under Neon's default
+  // 5-minute suspend threshold, not at it.
+  const warmupRate = context.text('warmupRate', 'rate(4 minutes)');
+  const warmup = context.boolean('warmup', false) && warmupRate !== 'off' ? scheduleExpression('warmupRate', warmupRate) : undefined;
   const retention = context.integer('logRetentionDays', 30, { min: 1, max: 9999 });
   if (!RETENTION_DAYS.includes(retention)) fail('logRetentionDays', String(retention), `one of ${RETENTION_DAYS.join(', ')}`);
   return {

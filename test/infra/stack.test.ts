@@ -213,10 +213,14 @@ describe('migrations on deploy', () => {
 });
 
 describe('operations', () => {
-  it('schedules the warm-up by default and removes it by context', () => {
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
-    expect(Object.keys(synth({ warmup: 'false' }).template.findResources('AWS::Events::Rule'))).toHaveLength(0);
-    synth({ warmupRate: 'rate(2 minutes)' }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+  it('has no warm-up unless asked (it keeps Neon awake: more than the Free plan allows), and then pings under the suspend threshold', () => {
+    expect(template.findResources('AWS::Events::Rule')).toEqual({});
+    const on = synth({ warmup: 'true' });
+    on.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(4 minutes)' });
+    expect(Annotations.fromStack(on.stack).findWarning('*', Match.stringLikeRegexp('warmupRate'))).toEqual([]);
+    synth({ warmup: 'true', warmupRate: 'rate(2 minutes)' }).template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+    const atThreshold = synth({ warmup: 'true', warmupRate: 'rate(5 minutes)' });
+    expect(Annotations.fromStack(atThreshold.stack).findWarning('*', Match.stringLikeRegexp('not under Neon.s default 5-minute suspend threshold'))).toHaveLength(1);
   });
 
   it('alarms on API 5xx, route function errors, throttles, and durations near a timeout', () => {
