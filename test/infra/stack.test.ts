@@ -103,6 +103,30 @@ describe('the API', () => {
     }
   });
 
+  it("answers API Gateway's own errors in the API's shape, with the right status and code", () => {
+    const responses = Object.fromEntries(resources('AWS::ApiGateway::GatewayResponse').map(([, r]) => [r.Properties.ResponseType, r.Properties]));
+    const answer = (type: string) => ({ status: responses[type]?.StatusCode, body: responses[type]?.ResponseTemplates['application/json'] });
+    expect(answer('THROTTLED')).toEqual({ status: '429', body: '{"error":{"code":"rate_limited","message":$context.error.messageString}}' });
+    expect(answer('QUOTA_EXCEEDED')).toMatchObject({ status: '429', body: expect.stringContaining('"rate_limited"') });
+    expect(answer('ACCESS_DENIED')).toMatchObject({ status: '403', body: expect.stringContaining('"forbidden"') });
+    expect(answer('WAF_FILTERED')).toMatchObject({ status: '403', body: expect.stringContaining('"forbidden"') });
+    expect(answer('UNAUTHORIZED')).toMatchObject({ status: '401', body: expect.stringContaining('"unauthorized"') });
+    expect(answer('MISSING_AUTHENTICATION_TOKEN')).toMatchObject({ status: '404', body: expect.stringContaining('"route_not_found"') });
+    expect(answer('INTEGRATION_TIMEOUT')).toMatchObject({ status: '504', body: expect.stringContaining('"timeout"') });
+    expect(answer('DEFAULT_4XX').body).not.toContain('bad_request');
+    for (const [type, r] of Object.entries(responses)) expect(() => JSON.parse(r.ResponseTemplates['application/json'].replace('$context.error.messageString', '"m"')), type).not.toThrow();
+  });
+
+  it('lets every allowed origin read those errors (a 401 must reach the page to refresh its token)', () => {
+    const allowOrigin = (t: Template) =>
+      Object.values(t.findResources('AWS::ApiGateway::GatewayResponse')).map((r) => [r.Properties.ResponseParameters['gatewayresponse.header.Access-Control-Allow-Origin'], r.Properties.ResponseParameters['gatewayresponse.header.Vary']]);
+    for (const value of allowOrigin(template)) expect(value).toEqual(["'*'", undefined]);
+    for (const value of allowOrigin(synth({ corsOrigins: 'https://app.example.com' }).template)) expect(value).toEqual(["'https://app.example.com'", undefined]);
+    const several = allowOrigin(synth({ corsOrigins: 'https://app.example.com,https://admin.example.com' }).template);
+    expect(several.length).toBeGreaterThan(5);
+    for (const value of several) expect(value).toEqual(['method.request.header.Origin', "'Origin'"]);
+  });
+
   it('throttles the stage', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: 'prod',
