@@ -1,7 +1,8 @@
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { databaseOptionsFromEnv, openDatabase } from '../shared/db/connect.js';
+import { openDatabase } from '../shared/db/connect.js';
 import { migrateUnlessAhead } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log.js';
+import { lambdaDatabaseOptions } from './runtime/lambda-database.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
 const logger = createLogger('chatkit-migrate');
@@ -22,7 +23,7 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
     return { PhysicalResourceId: physicalId };
   }
   await loadSecretsIntoEnv();
-  const database = await openDatabase(databaseOptionsFromEnv(process.env, 'migrate'));
+  const database = await openDatabase(lambdaDatabaseOptions('migrate'));
   try {
     const outcome = await migrateUnlessAhead(database.db);
     if (outcome.status === 'ahead') {

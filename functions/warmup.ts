@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import { databaseOptionsFromEnv, openDatabase, type Database } from '../shared/db/connect.js';
+import { openDatabase, type Database } from '../shared/db/connect.js';
 import { createLogger } from '../shared/log.js';
+import { lambdaDatabaseOptions } from './runtime/lambda-database.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
 const logger = createLogger('chatkit-warmup');
@@ -16,7 +17,7 @@ export async function handler(): Promise<{ ok: boolean; ms: number }> {
   const started = performance.now();
   try {
     database ??= loadSecretsIntoEnv().then(() =>
-      openDatabase({ ...databaseOptionsFromEnv(process.env, 'app'), maxConnections: 1, connectionTimeoutMillis: TIMEOUT_MS }),
+      openDatabase({ ...lambdaDatabaseOptions('app'), maxConnections: 1, connectionTimeoutMillis: TIMEOUT_MS }),
     );
     const { db } = await database;
     await Promise.race([

@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { databaseOptionsFromEnv, openDatabase, type Database } from '../../shared/db/connect.js';
+import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { corsOriginsFromEnv, type ApiOptions } from '../../shared/http/api.js';
 import { createLogger } from '../../shared/log.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { cachedUntilFailure } from './cached-until-failure.js';
+import { lambdaDatabaseOptions } from './lambda-database.js';
 import { lambdaTransport } from './lambda-transport.js';
 import { loadSecretsIntoEnv } from './secrets.js';
 
@@ -21,7 +22,7 @@ export function routeRuntime(serviceName: string): Promise<Runtime> {
   runtime ??= cachedUntilFailure(async () => {
     await loadSecretsIntoEnv();
     const logger = createLogger(serviceName);
-    const database = await openDatabase(databaseOptionsFromEnv(process.env, 'app'));
+    const database = await openDatabase(lambdaDatabaseOptions('app'));
     return {
       database,
       store: new PostgresStore(database.db),

@@ -114,7 +114,7 @@ describe('the API', () => {
     expect(answer('MISSING_AUTHENTICATION_TOKEN')).toMatchObject({ status: '404', body: expect.stringContaining('"route_not_found"') });
     expect(answer('INTEGRATION_TIMEOUT')).toMatchObject({ status: '504', body: expect.stringContaining('"timeout"') });
     expect(answer('DEFAULT_4XX').body).not.toContain('bad_request');
-    for (const [type, r] of Object.entries(responses)) expect(() => JSON.parse(r.ResponseTemplates['application/json'].replace('$context.error.messageString', '"m"')), type).not.toThrow();
+    for (const [type, r] of Object.entries(responses as Record<string, { ResponseTemplates: Record<string, string> }>)) expect(() => JSON.parse(r.ResponseTemplates['application/json']!.replace('$context.error.messageString', '"m"')), type).not.toThrow();
   });
 
   it('lets every allowed origin read those errors (a 401 must reach the page to refresh its token)', () => {
