@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { Alarm, ComparisonOperator, Metric, TreatMissingData, type AlarmProps } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { METRIC, metricsNamespace } from '../functions/runtime/metric-names.js';
@@ -24,12 +26,23 @@ export function ownMetric(settings: StackSettings, service: string, metricName: 
 }
 
 /**
- * The alarms: each one is something an operator should look at. Not the authorizer's Errors:
- * every refused token is one (a 401 is signalled by throwing).
+ * The alarms, each sent to the topic when it fires and when it clears: each one is something an
+ * operator should look at. Not the authorizer's Errors: every refused token is one (a 401 is
+ * signalled by throwing).
  */
-export function alarms(scope: Construct, settings: StackSettings, { api, chat, threadsList, threadsDelete, messages, authorizer }: AlarmedResources): Alarm[] {
-  const alarm = (id: string, props: Omit<AlarmProps, 'evaluationPeriods'>) =>
-    new Alarm(scope, id, { treatMissingData: TreatMissingData.NOT_BREACHING, evaluationPeriods: 1, ...props });
+export function alarms(
+  scope: Construct,
+  settings: StackSettings,
+  topic: ITopic,
+  { api, chat, threadsList, threadsDelete, messages, authorizer }: AlarmedResources,
+): Alarm[] {
+  const notify = new SnsAction(topic);
+  const alarm = (id: string, props: Omit<AlarmProps, 'evaluationPeriods'>) => {
+    const created = new Alarm(scope, id, { treatMissingData: TreatMissingData.NOT_BREACHING, evaluationPeriods: 1, ...props });
+    created.addAlarmAction(notify);
+    created.addOkAction(notify);
+    return created;
+  };
   const created = [alarm('Api5xxAlarm', { metric: api.metricServerError({ period }), threshold: 5, alarmDescription: 'API answered 5xx' })];
   for (const [name, f] of Object.entries({ chat, threadsList, threadsDelete, messages })) {
     created.push(alarm(`${name}ErrorsAlarm`, { metric: f.metricErrors({ period }), threshold: 1, alarmDescription: `${name} function errors (crashes, timeouts, failed cold starts)` }));

@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
+import { alarmTopic } from './alarm-topic.js';
 import { alarms } from './alarms.js';
 import { chatKitApi } from './api.js';
 import { importSecret } from './import-secret.js';
@@ -41,8 +42,10 @@ export class ChatKitStack extends Stack {
     this.api = chatKitApi(this, settings, { chat, threadsList, threadsDelete, messages, authorizer });
     migrationsOnDeploy(this, settings, { migrate, database: secrets.database, routes: [chat, threadsList, threadsDelete, messages] });
     if (settings.warmup) warmupSchedule(this, warmup, settings.warmup);
-    alarms(this, settings, { api: this.api, chat, threadsList, threadsDelete, messages, authorizer });
+    const topic = alarmTopic(this, settings);
+    alarms(this, settings, topic, { api: this.api, chat, threadsList, threadsDelete, messages, authorizer });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Subscribe to it to receive the alarms' });
   }
 }

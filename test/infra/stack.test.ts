@@ -256,6 +256,22 @@ describe('operations', () => {
     expect(alarms.some((a) => a.MetricName === 'Duration' && a.Threshold === 270_000)).toBe(true);
   });
 
+  it('sends every alarm, and its recovery, to one SNS topic (TLS only), with an optional e-mail subscription', () => {
+    const [topicId] = resources('AWS::SNS::Topic')[0]!;
+    const alarms = resources('AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThan(10);
+    for (const [id, a] of alarms) {
+      expect(a.Properties.AlarmActions, id).toEqual([{ Ref: topicId }]);
+      expect(a.Properties.OKActions, id).toEqual([{ Ref: topicId }]);
+    }
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    expect(template.findResources('AWS::SNS::Subscription')).toEqual({});
+    synth({ alarmEmail: 'ops@example.com' }).template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@example.com' });
+    expect(JSON.stringify(template.findOutputs('AlarmTopicArn'))).toContain(topicId);
+  });
+
   it("does not alarm on the authorizer's Errors (every refused token is one), but on its own failures and duration", () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const authorizerAlarms = alarms.filter((a) => JSON.stringify(a.Dimensions ?? []).includes(functionIdFor('authorizer'))).map((a) => a.MetricName);
