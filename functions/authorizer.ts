@@ -4,7 +4,8 @@ import { AuthError, authConfigFromEnv, bearerToken, createTokenVerifier } from '
 import { createLogger } from '../shared/log.js';
 import { cachedUntilFailure } from './runtime/cached-until-failure.js';
 import { METRIC } from './runtime/metric-names.js';
-import { metrics, publishMetrics } from './runtime/metrics.js';
+import { instrumented } from './runtime/invocation.js';
+import { metrics } from './runtime/metrics.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
 const logger = createLogger('chatkit-authorizer');
@@ -19,7 +20,7 @@ const verifier = cachedUntilFailure(() => loadSecretsIntoEnv().then(() => create
  * function's Errors metric therefore says nothing about trouble. TokensRefused counts refusals,
  * AuthorizerFailures what is trouble: anything else that went wrong (a secret, the settings).
  */
-export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+export const handler = instrumented(async (event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
   try {
     const { userId } = await (await verifier()).verify(bearerToken(event.authorizationToken) ?? '');
     return {
@@ -36,10 +37,8 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
     metrics.addMetric(METRIC.tokensRefused, MetricUnit.Count, 1);
     logger.info('token refused', { reason: error.code });
     throw new Error('Unauthorized'); // the exact message API Gateway answers 401 for
-  } finally {
-    publishMetrics();
   }
-}
+});
 
 /** arn:aws:execute-api:region:account:api/stage/METHOD/path → arn:…:api/stage/*\/* */
 function wholeApi(methodArn: string): string {

@@ -3,6 +3,7 @@ import { openDatabase } from '../shared/db/connect.js';
 import { migrateUnlessAhead } from '../shared/db/migrate.js';
 import { createLogger } from '../shared/log.js';
 import { lambdaDatabaseOptions } from './runtime/lambda-database.js';
+import { instrumented } from './runtime/invocation.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
 const logger = createLogger('chatkit-migrate');
@@ -16,7 +17,7 @@ const logger = createLogger('chatkit-migrate');
  * previous migrations) is a success that changes nothing: failing there would leave the stack
  * in UPDATE_ROLLBACK_FAILED.
  */
-export async function handler(event: CloudFormationCustomResourceEvent) {
+export const handler = instrumented(async (event: CloudFormationCustomResourceEvent) => {
   const physicalId = 'chatkit-migrations';
   if (event.RequestType === 'Delete') {
     logger.info('stack delete: the data is kept');
@@ -35,4 +36,4 @@ export async function handler(event: CloudFormationCustomResourceEvent) {
   } finally {
     await database.close();
   }
-}
+});

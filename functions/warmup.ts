@@ -2,6 +2,8 @@ import { sql } from 'kysely';
 import { openDatabase, type Database } from '../shared/db/connect.js';
 import { createLogger } from '../shared/log.js';
 import { lambdaDatabaseOptions } from './runtime/lambda-database.js';
+import { databaseObservers } from './runtime/database-metrics.js';
+import { instrumented } from './runtime/invocation.js';
 import { loadSecretsIntoEnv } from './runtime/secrets.js';
 
 const logger = createLogger('chatkit-warmup');
@@ -13,11 +15,11 @@ let database: Promise<Database> | undefined;
  * it. It warms the database only, not the other functions. It reports rather than throws: a
  * failed ping is a metric (the log), not a reason to retry the schedule and wake the compute again.
  */
-export async function handler(): Promise<{ ok: boolean; ms: number }> {
+export const handler = instrumented(async (): Promise<{ ok: boolean; ms: number }> => {
   const started = performance.now();
   try {
     database ??= loadSecretsIntoEnv().then(() =>
-      openDatabase({ ...lambdaDatabaseOptions('app'), maxConnections: 1, connectionTimeoutMillis: TIMEOUT_MS }),
+      openDatabase({ ...lambdaDatabaseOptions('app'), ...databaseObservers(logger), maxConnections: 1, connectionTimeoutMillis: TIMEOUT_MS }),
     );
     const { db } = await database;
     await Promise.race([
@@ -36,4 +38,4 @@ export async function handler(): Promise<{ ok: boolean; ms: number }> {
     void stale?.then((d) => d.close(), () => {});
     return { ok: false, ms };
   }
-}
+});

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -39,6 +40,7 @@ export function productFunction(
     timeout: timeout ?? spec.timeout,
     description: spec.description,
     bundling: BUNDLING,
+    tracing: Tracing.ACTIVE,
     logGroup: new LogGroup(scope, `${name}Logs`, { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
     environment: {
       NODE_ENV: 'production',
@@ -53,5 +55,6 @@ export function productFunction(
   for (const secret of reads) secrets[secret].grantRead(fn);
   acceptFinding(fn, 'L1', 'Node.js 22 is pinned on purpose: the bundles and the local toolchain are verified against it.');
   acceptFinding(fn.role!, 'IAM4', 'The AWS managed basic execution role: writing its own CloudWatch Logs, nothing else.', [BASIC_EXECUTION_ROLE]);
+  acceptFinding(fn.role!.node.findChild('DefaultPolicy'), 'IAM5', 'X-Ray active tracing: xray:PutTraceSegments and PutTelemetryRecords take no resource but *.', ['Resource::*']);
   return fn;
 }

@@ -161,10 +161,13 @@ describe('the API', () => {
 });
 
 describe('functions and secrets', () => {
-  it('runs every function on Node 22, arm64', () => {
+  it('runs every function on Node 22, arm64, traced by X-Ray, with its metrics in the stage namespace', () => {
     const fns = resources('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
     expect(fns).toHaveLength(7);
-    for (const [, f] of fns) expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+    for (const [, f] of fns) {
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('ChatKit/prod');
+    }
   });
 
   it('passes secrets by ARN only, and grants each function only its own secrets', () => {
