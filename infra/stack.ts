@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { alarmTopic } from './alarm-topic.js';
 import { alarms } from './alarms.js';
 import { chatKitApi } from './api.js';
+import { dashboard } from './dashboard.js';
 import { importSecret } from './import-secret.js';
 import { productFunction } from './lambda-functions.js';
 import { migrationsOnDeploy } from './migrations.js';
@@ -43,7 +44,8 @@ export class ChatKitStack extends Stack {
     migrationsOnDeploy(this, settings, { migrate, database: secrets.database, routes: [chat, threadsList, threadsDelete, messages] });
     if (settings.warmup) warmupSchedule(this, warmup, settings.warmup);
     const topic = alarmTopic(this, settings);
-    alarms(this, settings, topic, { api: this.api, chat, threadsList, threadsDelete, messages, authorizer });
+    const alarmed = alarms(this, settings, topic, { api: this.api, chat, threadsList, threadsDelete, messages, authorizer });
+    dashboard(this, settings, { api: this.api, functions: { chat, threadsList, threadsDelete, messages, authorizer, migrate, warmup }, alarms: alarmed });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API' });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Subscribe to it to receive the alarms' });

@@ -275,6 +275,30 @@ describe('operations', () => {
     expect(JSON.stringify(template.findOutputs('AlarmTopicArn'))).toContain(topicId);
   });
 
+  it('has a dashboard with each turn, the model, the database, the API and the functions', () => {
+    const [, board] = resources('AWS::CloudWatch::Dashboard')[0]!;
+    // The body is a JSON document joined around tokens (function names, the region).
+    const parts = board.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as { widgets: Array<{ type: string; properties: { metrics?: unknown[][] } }> };
+    const lines = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+    const graphed = (namespace: string, metric: string, service?: string) =>
+      lines.some((l) => l[0] === namespace && l[1] === metric && (service === undefined || (l[2] === 'service' && l[3] === service)));
+    for (const metric of ['Turns', 'TimeToFirstToken', 'TurnDuration', 'ToolCalls', 'TurnCancelled', 'TurnTimedOut', 'ModelInputTokens', 'ModelOutputTokens']) {
+      expect(graphed('ChatKit/prod', metric, 'chatkit-chat'), metric).toBe(true);
+    }
+    for (const fn of ['chat', 'threadsList', 'threadsDelete', 'messages']) {
+      expect(graphed('ChatKit/prod', 'DatabaseRoundTrips', `chatkit-${fn}`), fn).toBe(true);
+      expect(graphed('ChatKit/prod', 'DatabaseReconnects', `chatkit-${fn}`), fn).toBe(true);
+    }
+    expect(lines.map((l) => (l[0] as { expression?: string }).expression).filter(Boolean)).toEqual([
+      `SEARCH('{ChatKit/prod,service,code} MetricName="TurnErrors"', 'Sum', 300)`,
+    ]);
+    for (const metric of ['Count', '4XXError', '5XXError', 'Latency']) expect(graphed('AWS/ApiGateway', metric), metric).toBe(true);
+    for (const metric of ['Errors', 'Throttles', 'Duration', 'ConcurrentExecutions']) expect(graphed('AWS/Lambda', metric), metric).toBe(true);
+    expect(body.widgets.some((w) => w.type === 'alarm')).toBe(true);
+    expect(template.findOutputs('DashboardUrl')).not.toEqual({});
+  });
+
   it("does not alarm on the authorizer's Errors (every refused token is one), but on its own failures and duration", () => {
     const alarms = resources('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const authorizerAlarms = alarms.filter((a) => JSON.stringify(a.Dimensions ?? []).includes(functionIdFor('authorizer'))).map((a) => a.MetricName);
