@@ -12,4 +12,4 @@ const chatkit = createChatKitServerFromEnv(store, process.env, logger);
  * (observeTurn); the model's token usage has its hook, recordModelUsage, for a responder that
  * reports it.
  */
-export const handler = streamingHandler(chatkitApp({ chatkit, observeTurn, ...api }));
+export const handler = streamingHandler(chatkitApp({ chatkit, observeTurn, ...api }), logger);

@@ -3,7 +3,7 @@ import { deleteThreadApp } from '../shared/http/rest-apps.js';
 import { instrumented } from './runtime/invocation.js';
 import { routeRuntime } from './runtime/runtime.js';
 
-const { store, api } = await routeRuntime('chatkit-threads-delete');
+const { store, api, logger } = await routeRuntime('chatkit-threads-delete');
 
 /** DELETE /threads/{id} */
-export const handler = instrumented(handle(deleteThreadApp({ store, ...api })));
+export const handler = instrumented(handle(deleteThreadApp({ store, ...api })), logger);

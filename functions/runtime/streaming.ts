@@ -1,3 +1,4 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { Hono } from 'hono';
 import { streamHandle } from 'hono/aws-lambda';
@@ -15,7 +16,7 @@ type StreamingLambda = (event: unknown, responseStream: Writable, context: Lambd
  * server's work (persisting what was streamed) is done, not merely until the bytes are sent (so
  * the invocation's trace and metrics cover the whole turn).
  */
-export function streamingHandler(app: Hono<any>): StreamingLambda {
+export function streamingHandler(app: Hono<any>, logger?: Logger): StreamingLambda {
   // The runtime's streamifyResponse marks the function and returns it, so it can be called directly.
   const hono = streamHandle(app) as unknown as StreamingLambda;
   return awslambda.streamifyResponse((event, responseStream, context) =>
@@ -36,6 +37,6 @@ export function streamingHandler(app: Hono<any>): StreamingLambda {
       } finally {
         clearTimeout(timer);
       }
-    }),
+    }, { event, logger }),
   );
 }

@@ -28,7 +28,7 @@ beforeAll(async () => {
     POWERTOOLS_SERVICE_NAME: 'chatkit-chat',
     POWERTOOLS_METRICS_NAMESPACE: 'ChatKit/test',
     POWERTOOLS_METRICS_DISABLED: 'false',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
   installAwslambdaShim();
   handler = (await import('../../functions/chat.js')).handler;
@@ -61,12 +61,15 @@ describe('chat turn metrics', () => {
     expect(new Set(stdout.namespaces())).toEqual(new Set(['ChatKit/test']));
   });
 
-  it('a model failure: TurnErrors, also by its code', async () => {
+  it('a model failure: TurnErrors, also by its code, and the error logged with the request id the caller saw', async () => {
     const down = { failWith: { status: 500, message: 'the model is down' } };
     model.enqueue(down, down); // the SDK tries twice
-    await newThread('Anyone there?');
+    const event = restEvent({ method: 'POST', resource: '/chatkit', userId: uid('user'), body: JSON.stringify({ type: 'threads.create', params: { input: input('Anyone there?') } }), headers: { 'Content-Type': 'application/json' } });
+    const result = await invokeStreaming(handler, event);
     expect(turnDocument()).toMatchObject({ Turns: 1, TurnErrors: 1 });
     expect(stdout.metrics()).toContainEqual({ service: 'chatkit-chat', code: 'stream.error', TurnErrors: 1 });
+    expect(result.headers['x-request-id']).toBe(event.requestContext.requestId);
+    expect(stdout.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'responder failed', requestId: event.requestContext.requestId }));
   });
 
   it('a client that goes away: TurnCancelled', async () => {

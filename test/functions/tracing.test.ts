@@ -83,7 +83,7 @@ describe('X-Ray traces of a chat turn', () => {
     const handler = subsegments.find((s) => s.name === '## index.handler')!;
     expect(handler).toBeDefined();
     expect(handler.trace_id).toBe(traceRoot);
-    expect(handler.annotations).toMatchObject({ ColdStart: true, Service: 'chatkit-chat' });
+    expect(handler.annotations).toMatchObject({ ColdStart: true, Service: 'chatkit-chat', requestId: event.requestContext.requestId });
 
     const inside = (s: XraySubsegment): boolean => s.parent_id === handler.id || subsegments.some((p) => p.id === s.parent_id && inside(p)) || (handler.subsegments ?? []).some((c) => c.id === s.id);
     const store = subsegments.filter((s) => s.name.startsWith('### store.'));

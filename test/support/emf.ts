@@ -6,28 +6,36 @@ interface EmfDocument {
 }
 
 /**
- * Captures the CloudWatch Embedded Metric Format lines a function writes to stdout (what
- * CloudWatch turns into metrics), passing everything else through.
+ * Captures what a function writes as CloudWatch reads it: Embedded Metric Format lines on stdout
+ * (metrics) and JSON log lines on stdout or stderr (structured logs); anything else passes through.
  */
 export function emfLines() {
   const documents: EmfDocument[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
-    let handled = false;
-    for (const line of text.split('\n')) {
-      if (!line.includes('"_aws"')) continue;
-      try {
-        documents.push(JSON.parse(line) as EmfDocument);
-        handled = true;
-      } catch {
-        // not JSON after all
+  const logs: Array<Record<string, unknown>> = [];
+  const capture = (stream: NodeJS.WriteStream) => {
+    const write = stream.write.bind(stream);
+    return vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      let handled = false;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          if ('_aws' in parsed) documents.push(parsed as EmfDocument);
+          else if ('level' in parsed) logs.push(parsed);
+          else continue;
+          handled = true;
+        } catch {
+          // not JSON after all
+        }
       }
-    }
-    return handled ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
-  });
+      return handled ? true : (write as (...args: unknown[]) => boolean)(chunk, ...rest);
+    });
+  };
+  const spies = [capture(process.stdout), capture(process.stderr)];
   return {
     documents,
+    logs,
     /** Each document as its dimension values and metric values, e.g. `{ service, TurnErrors: 1 }`. */
     metrics: () =>
       documents.map((doc) => {
@@ -38,6 +46,6 @@ export function emfLines() {
         return out;
       }),
     namespaces: () => documents.map((doc) => doc._aws.CloudWatchMetrics[0]!.Namespace),
-    restore: () => spy.mockRestore(),
+    restore: () => spies.forEach((spy) => spy.mockRestore()),
   };
 }
