@@ -1,10 +1,13 @@
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /**
- * X-Ray, as Powertools sets it up: off outside Lambda; on Lambda it also records every outgoing
- * HTTP(S) and fetch request (the model, JWKS, Secrets Manager) as a subsegment.
+ * X-Ray through Powertools: off outside Lambda. Outgoing fetch requests (the model) become
+ * subsegments; node's http/https module is left unpatched, because the patch opens a subsegment
+ * for the Neon driver's WebSocket upgrade that never closes, and X-Ray then never receives the
+ * invocation's trace at all.
  */
-export const tracer = new Tracer();
+export const tracer = new Tracer({ captureHTTPsRequests: false });
+if (tracer.isTracingEnabled()) tracer.provider.instrumentFetch();
 
 /**
  * Runs `work` in its own subsegment, closed with the error if it fails. Subsegments nest by
