@@ -11,7 +11,10 @@ import { migrationsOnDeploy } from './migrations.js';
 import type { StackSettings } from './settings.js';
 import { warmupSchedule } from './warmup-schedule.js';
 
-/** The whole API: REST API Gateway with a JWT authorizer, one function per route, migrations on deploy, warm-up. */
+/**
+ * One stage: REST API Gateway with a JWT authorizer, one function per route, migrations on deploy,
+ * alarms to an SNS topic, a dashboard, and the optional Neon warm-up.
+ */
 export class ChatKitStack extends Stack {
   readonly api: RestApi;
 
