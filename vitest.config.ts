@@ -10,6 +10,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Under CI nothing may be skipped silently.
     allowOnly: false,
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+    // Metrics (EMF lines on stdout) only where a test captures them.
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

@@ -16,11 +16,19 @@ import { createChatKitServerFromEnv } from '../shared/server/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { createDevApp } from './app.js';
 import { DiskAttachmentStore } from './disk-attachments.js';
+import { ListenError, listenAddress, listenProblem } from './listen-address.js';
 import { devTransport } from './transport.js';
 
 const env = process.env;
 const logger = createLogger('chatkit-dev');
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const quit = (error: unknown): never => {
+  if (!(error instanceof ListenError)) throw error;
+  process.stderr.write(`npm run dev: ${error.message}\n`);
+  process.exit(1);
+};
+
+const { hostname, port } = await listenAddress(env).catch(quit);
 
 const dataDir = env.DATA_DIR ?? '.data';
 const generatedSecret = !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL;
@@ -32,15 +40,14 @@ const migrating = env.DATABASE_URL_UNPOOLED ? await openDatabase(databaseOptions
 const { applied } = await migrateToLatest(migrating.db);
 if (migrating !== database) await migrating.close();
 
-const hostname = env.HOST ?? '127.0.0.1';
-let url = '';
 const store = new PostgresStore(database.db);
+let url = '';
 const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => url);
-const chatkit = createChatKitServerFromEnv(store, env, logger, say, files);
+const chatkit = createChatKitServerFromEnv({ store, env, log: logger, announce: say, attachments: files });
 const { transport, settled } = devTransport(verifier);
 const app = createDevApp({ api: { transport, logger, corsOrigins: corsOriginsFromEnv(env) }, store, chatkit, files });
 
-const server = serve({ fetch: app.fetch, hostname, port: Number(env.PORT ?? 8787) }, (info) => {
+const server = serve({ fetch: app.fetch, hostname, port }, (info) => {
   url = `http://${hostname}:${info.port}`;
   say(`database: ${database.driver}${database.driver === 'pglite' ? ` in ${dataDir}` : ''}; migrations applied now: ${applied.length ? applied.join(', ') : 'none (up to date)'}`);
   say(`ChatKit backend listening on ${url} (POST /chatkit, GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages, GET /openapi.json)`);
@@ -51,6 +58,9 @@ const server = serve({ fetch: app.fetch, hostname, port: Number(env.PORT ?? 8787
     say(`  curl -s ${url}/threads -H "Authorization: Bearer $TOKEN"`);
   }
 });
+
+// Taken between the check above and now: still one line, and the database is closed first.
+server.once('error', (error: NodeJS.ErrnoException) => void database.close().finally(() => quit(listenProblem(error, hostname, port))));
 
 let stopping = false;
 async function stop(signal: string) {

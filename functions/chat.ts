@@ -3,9 +3,16 @@ import { createChatKitServerFromEnv } from '../shared/server/index.js';
 import { attachmentStoreFromEnv } from './runtime/attachments.js';
 import { routeRuntime } from './runtime/runtime.js';
 import { streamingHandler } from './runtime/streaming.js';
+import { observeTurn, recordModelUsage } from './runtime/turn-metrics.js';
 
 const { store, api, logger } = await routeRuntime('chatkit-chat');
-const chatkit = createChatKitServerFromEnv(store, process.env, logger, undefined, attachmentStoreFromEnv(process.env));
+const chatkit = createChatKitServerFromEnv({
+  store,
+  env: process.env,
+  log: logger,
+  attachments: attachmentStoreFromEnv(process.env),
+  onUsage: recordModelUsage,
+});
 
-/** POST /chatkit, streamed with Lambda response streaming. */
-export const handler = streamingHandler(chatkitApp({ chatkit, ...api }));
+/** POST /chatkit, streamed with Lambda response streaming. Each turn's figures become metrics. */
+export const handler = streamingHandler(chatkitApp({ chatkit, observeTurn, ...api }), logger);

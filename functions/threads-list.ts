@@ -1,8 +1,9 @@
 import { handle } from 'hono/aws-lambda';
 import { listThreadsApp } from '../shared/http/rest-apps.js';
+import { instrumented } from './runtime/invocation.js';
 import { routeRuntime } from './runtime/runtime.js';
 
-const { store, api } = await routeRuntime('chatkit-threads-list');
+const { store, api, logger } = await routeRuntime('chatkit-threads-list');
 
 /** GET /threads */
-export const handler = handle(listThreadsApp({ store, ...api }));
+export const handler = instrumented(handle(listThreadsApp({ store, ...api })), logger);

@@ -5,16 +5,24 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+export interface FunctionSpec {
+  entry: string;
+  memoryMb: number;
+  /** None for chat: its timeout is the `chatTimeoutSeconds` setting, shared with its API route. */
+  timeout?: Duration;
+  description: string;
+}
+
 /** Every Lambda function of the product: its entry file, and what it is sized for. */
 export const FUNCTIONS = {
-  chat: { entry: 'functions/chat.ts', memoryMb: 1024, timeout: Duration.minutes(5), description: 'POST /chatkit (response streaming)' },
+  chat: { entry: 'functions/chat.ts', memoryMb: 1024, description: 'POST /chatkit (response streaming)' },
   threadsList: { entry: 'functions/threads-list.ts', memoryMb: 512, timeout: Duration.seconds(10), description: 'GET /threads' },
   threadsDelete: { entry: 'functions/threads-delete.ts', memoryMb: 512, timeout: Duration.seconds(10), description: 'DELETE /threads/{id}' },
   messages: { entry: 'functions/messages.ts', memoryMb: 512, timeout: Duration.seconds(10), description: 'GET /threads/{id}/messages' },
   authorizer: { entry: 'functions/authorizer.ts', memoryMb: 256, timeout: Duration.seconds(5), description: 'JWT TOKEN authorizer' },
   migrate: { entry: 'functions/migrate.ts', memoryMb: 512, timeout: Duration.minutes(5), description: 'Applies migrations on deploy' },
   warmup: { entry: 'functions/warmup.ts', memoryMb: 256, timeout: Duration.seconds(15), description: 'Keeps the Neon compute warm' },
-} as const;
+} satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;
 

@@ -1,49 +1,94 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ContextReader, fail } from './context.js';
+import { scheduleExpression } from './schedule-expression.js';
+import { secretReference, type SecretReference } from './secret-reference.js';
+
+/**
+ * API Gateway's own logs (access and execution) need the account-wide "CloudWatch log role ARN":
+ * `off` writes none; `on` assumes the account already has the role set; `create-role` has this
+ * stack create the role and set it for the whole account and region (it outlives the stack).
+ */
+export const API_GATEWAY_LOGGING = ['off', 'on', 'create-role'] as const;
+export type ApiGatewayLogging = (typeof API_GATEWAY_LOGGING)[number];
+
+/** A streamed chat turn may last this long: API Gateway streams for at most 15 minutes. */
+export const CHAT_TIMEOUT_SECONDS = { min: 30, max: 900 } as const;
+
+export interface WarmupSchedule {
+  expression: string;
+  /** The period of a rate expression; undefined for cron. */
+  minutes: number | undefined;
+}
 
 /** What a deployment can choose, through CDK context (`-c key=value` or cdk.json). */
 export interface StackSettings {
   stageName: string;
   corsOrigins: string[];
   openaiModel: string;
-  /** An EventBridge rate or cron expression; undefined turns the warm-up off. */
-  warmupRate: string | undefined;
+  /** undefined: no warm-up. */
+  warmup: WarmupSchedule | undefined;
   authorizerCacheTtlSeconds: number;
+  /** The chat function's timeout and the chat route's integration timeout: one value for both. */
   chatTimeout: Duration;
   throttleRate: number;
   throttleBurst: number;
   logRetention: RetentionDays;
-  databaseSecretName: string;
-  openaiSecretName: string;
-  jwtSecretName: string;
+  apiGatewayLogging: ApiGatewayLogging;
+  /** Subscribed to the alarm topic when set. */
+  alarmEmail: string | undefined;
+  secrets: Record<'database' | 'openai' | 'jwt', SecretReference>;
 }
 
-type Context = (key: string) => unknown;
+const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/; // part of the stack name, which allows no more
+const ORIGIN = /^https?:\/\/[^/\s,]+$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
-export function settingsFromContext(context: Context): StackSettings {
-  const text = (key: string, fallback: string) => {
-    const value = context(key);
-    return value === undefined || value === null || value === '' ? fallback : String(value);
-  };
-  const number = (key: string, fallback: number) => {
-    const value = Number(text(key, String(fallback)));
-    if (!Number.isFinite(value) || value < 0) throw new Error(`context ${key} must be a non-negative number`);
-    return value;
-  };
-  const warmup = text('warmup', 'true');
-  const warmupRate = text('warmupRate', 'rate(5 minutes)');
+export function settingsFromContext(lookup: (key: string) => unknown): StackSettings {
+  const context = new ContextReader(lookup);
+  // Off by default: it keeps a Neon compute awake around the clock, ~183 CU-hours a month at the
+  // 0.25 CU minimum, more than the Free plan's 100. When on, every 4 minutes: under Neon's default
+  // 5-minute suspend threshold, not at it.
+  const warmupRate = context.text('warmupRate', 'rate(4 minutes)');
+  const warmup = context.boolean('warmup', false) && warmupRate !== 'off' ? scheduleExpression('warmupRate', warmupRate) : undefined;
+  const retention = context.integer('logRetentionDays', 30, { min: 1, max: 9999 });
+  if (!RETENTION_DAYS.includes(retention)) fail('logRetentionDays', String(retention), `one of ${RETENTION_DAYS.join(', ')}`);
   return {
-    stageName: text('stageName', 'prod'),
-    corsOrigins: text('corsOrigins', '*').split(',').map((o) => o.trim()).filter(Boolean),
-    openaiModel: text('openaiModel', 'gpt-4.1-mini'),
-    warmupRate: warmup === 'false' || warmupRate === 'off' ? undefined : warmupRate,
-    authorizerCacheTtlSeconds: number('authorizerCacheTtl', 300),
-    chatTimeout: Duration.seconds(number('chatTimeoutSeconds', 300)),
-    throttleRate: number('throttleRate', 50),
-    throttleBurst: number('throttleBurst', 100),
-    logRetention: RetentionDays.ONE_MONTH,
-    databaseSecretName: text('databaseSecretName', 'chatkit/database'),
-    openaiSecretName: text('openaiSecretName', 'chatkit/openai'),
-    jwtSecretName: text('jwtSecretName', 'chatkit/jwt'),
+    stageName: context.matching('stageName', 'prod', STAGE_NAME, 'letters, digits and hyphens (it is part of the stack name)'),
+    corsOrigins: corsOrigins(context.text('corsOrigins', '*')),
+    openaiModel: context.text('openaiModel', 'gpt-4.1-mini'),
+    warmup,
+    authorizerCacheTtlSeconds: context.integer('authorizerCacheTtl', 300, { min: 0, max: 3600 }),
+    chatTimeout: Duration.seconds(context.integer('chatTimeoutSeconds', 300, CHAT_TIMEOUT_SECONDS)),
+    throttleRate: context.positiveNumber('throttleRate', 50),
+    throttleBurst: context.integer('throttleBurst', 100, { min: 1, max: 1_000_000 }),
+    logRetention: retention as RetentionDays,
+    apiGatewayLogging: context.oneOf('apiGatewayLogging', 'off', API_GATEWAY_LOGGING),
+    alarmEmail: optionalEmail(context.optionalText('alarmEmail')),
+    secrets: {
+      database: secretReference('databaseSecretName', context.text('databaseSecretName', 'chatkit/database')),
+      openai: secretReference('openaiSecretName', context.text('openaiSecretName', 'chatkit/openai')),
+      jwt: secretReference('jwtSecretName', context.text('jwtSecretName', 'chatkit/jwt')),
+    },
   };
+}
+
+function corsOrigins(value: string): string[] {
+  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
+  if (origins.length === 0) fail('corsOrigins', value, '* or a comma-separated list of origins');
+  if (origins.includes('*')) {
+    if (origins.length > 1) fail('corsOrigins', value, '* alone, or a list of origins without *');
+    return origins;
+  }
+  for (const origin of origins) {
+    // A browser sends its origin without a path or trailing slash; anything else never matches.
+    if (!ORIGIN.test(origin)) fail('corsOrigins', origin, 'an origin such as https://app.example.com (scheme and host, no path)');
+  }
+  return origins;
+}
+
+function optionalEmail(value: string | undefined): string | undefined {
+  if (value !== undefined && !EMAIL.test(value)) fail('alarmEmail', value, 'an e-mail address');
+  return value;
 }

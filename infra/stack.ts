@@ -1,32 +1,20 @@
-import { CfnOutput, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import {
-  AccessLogFormat,
-  AuthorizationType,
-  Cors,
-  EndpointType,
-  LambdaIntegration,
-  LogGroupLogDestination,
-  MethodLoggingLevel,
-  ResponseTransferMode,
-  ResponseType,
-  RestApi,
-  TokenAuthorizer,
-} from 'aws-cdk-lib/aws-apigateway';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Provider } from 'aws-cdk-lib/custom-resources';
-import { NagSuppressions } from 'cdk-nag';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
-import { join } from 'node:path';
-import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName } from './functions.js';
-import { migrationsHash } from './migrations-hash.js';
+import { alarmTopic } from './alarm-topic.js';
+import { alarms } from './alarms.js';
+import { chatKitApi } from './api.js';
+import { dashboard } from './dashboard.js';
+import { importSecret } from './import-secret.js';
+import { productFunction } from './lambda-functions.js';
+import { migrationsOnDeploy } from './migrations.js';
 import type { StackSettings } from './settings.js';
+import { warmupSchedule } from './warmup-schedule.js';
 
-/** The whole API: REST API Gateway with a JWT authorizer, one function per route, migrations on deploy, warm-up. */
+/**
+ * One stage: REST API Gateway with a JWT authorizer, one function per route, migrations on deploy,
+ * alarms to an SNS topic, a dashboard, and the optional Neon warm-up.
+ */
 export class ChatKitStack extends Stack {
   readonly api: RestApi;
 
@@ -34,157 +22,35 @@ export class ChatKitStack extends Stack {
     super(scope, id, props);
 
     const secrets = {
-      database: Secret.fromSecretNameV2(this, 'DatabaseSecret', settings.databaseSecretName),
-      openai: Secret.fromSecretNameV2(this, 'OpenAISecret', settings.openaiSecretName),
-      jwt: Secret.fromSecretNameV2(this, 'JwtSecret', settings.jwtSecretName),
+      database: importSecret(this, 'DatabaseSecret', settings.secrets.database),
+      openai: importSecret(this, 'OpenAISecret', settings.secrets.openai),
+      jwt: importSecret(this, 'JwtSecret', settings.secrets.jwt),
     };
-    const secretEnv: Record<keyof typeof secrets, string> = { database: 'DATABASE_SECRET_ARN', openai: 'OPENAI_SECRET_ARN', jwt: 'JWT_SECRET_ARN' };
-
-    const fn = (name: FunctionName, uses: Array<keyof typeof secrets>, environment: Record<string, string> = {}) => {
-      const spec = FUNCTIONS[name];
-      const f = new NodejsFunction(this, `${name[0]!.toUpperCase()}${name.slice(1)}Function`, {
-        entry: join(ROOT, spec.entry),
-        projectRoot: ROOT,
-        depsLockFilePath: join(ROOT, 'package-lock.json'),
-        runtime: RUNTIME,
-        architecture: ARCHITECTURE,
-        memorySize: spec.memoryMb,
-        timeout: spec.timeout,
-        description: spec.description,
-        bundling: BUNDLING,
-        logGroup: new LogGroup(this, `${name}Logs`, { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
-        environment: {
-          NODE_ENV: 'production',
-          NODE_OPTIONS: '--enable-source-maps',
-          POWERTOOLS_SERVICE_NAME: `chatkit-${name}`,
-          POWERTOOLS_LOG_LEVEL: 'INFO',
-          ...Object.fromEntries(uses.map((s) => [secretEnv[s], secrets[s].secretArn])),
-          ...environment,
-        },
-      });
-      for (const s of uses) secrets[s].grantRead(f);
-      return f;
-    };
-
+    const wiring = { settings, secrets };
     const routeEnv = { CORS_ORIGINS: settings.corsOrigins.join(',') };
-    const chat = fn('chat', ['database', 'openai'], { ...routeEnv, OPENAI_MODEL: settings.openaiModel });
-    const threadsList = fn('threadsList', ['database'], routeEnv);
-    const threadsDelete = fn('threadsDelete', ['database'], routeEnv);
-    const messages = fn('messages', ['database'], routeEnv);
-    const authorizerFn = fn('authorizer', ['jwt']);
-    const migrate = fn('migrate', ['database']);
-    const warmup = fn('warmup', ['database']);
 
-    // ---- API ----
-    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY });
-    const api = new RestApi(this, 'Api', {
-      restApiName: `chatkit-${settings.stageName}`,
-      endpointConfiguration: { types: [EndpointType.REGIONAL] },
-      cloudWatchRole: true,
-      deployOptions: {
-        stageName: settings.stageName,
-        throttlingRateLimit: settings.throttleRate,
-        throttlingBurstLimit: settings.throttleBurst,
-        accessLogDestination: new LogGroupLogDestination(accessLogs),
-        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
-        loggingLevel: MethodLoggingLevel.ERROR,
-        metricsEnabled: true,
-        tracingEnabled: true,
-      },
-      defaultCorsPreflightOptions: {
-        allowOrigins: settings.corsOrigins.includes('*') ? Cors.ALL_ORIGINS : settings.corsOrigins,
-        allowHeaders: ['Authorization', 'Content-Type'],
-        allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-        maxAge: Duration.minutes(10),
-      },
+    // One timeout for the chat route and its function; the function also knows the route's, so it
+    // can stop the model and save the partial answer before either cuts the turn off.
+    const chat = productFunction(this, 'chat', wiring, {
+      reads: ['database', 'openai'],
+      environment: { ...routeEnv, OPENAI_MODEL: settings.openaiModel, INTEGRATION_TIMEOUT_MS: String(settings.chatTimeout.toMilliseconds()) },
+      timeout: settings.chatTimeout,
     });
-    this.api = api;
+    const threadsList = productFunction(this, 'threadsList', wiring, { reads: ['database'], environment: routeEnv });
+    const threadsDelete = productFunction(this, 'threadsDelete', wiring, { reads: ['database'], environment: routeEnv });
+    const messages = productFunction(this, 'messages', wiring, { reads: ['database'], environment: routeEnv });
+    const authorizer = productFunction(this, 'authorizer', wiring, { reads: ['jwt'] });
+    const migrate = productFunction(this, 'migrate', wiring, { reads: ['database'] });
+    const warmup = productFunction(this, 'warmup', wiring, { reads: ['database'] });
 
-    const authorizer = new TokenAuthorizer(this, 'JwtAuthorizer', {
-      handler: authorizerFn,
-      identitySource: 'method.request.header.Authorization',
-      resultsCacheTtl: Duration.seconds(settings.authorizerCacheTtlSeconds),
-    });
-    const secured = { authorizer, authorizationType: AuthorizationType.CUSTOM };
+    this.api = chatKitApi(this, settings, { chat, threadsList, threadsDelete, messages, authorizer });
+    migrationsOnDeploy(this, settings, { migrate, database: secrets.database, routes: [chat, threadsList, threadsDelete, messages] });
+    if (settings.warmup) warmupSchedule(this, warmup, settings.warmup);
+    const topic = alarmTopic(this, settings);
+    const alarmed = alarms(this, settings, topic, { api: this.api, chat, threadsList, threadsDelete, messages, authorizer });
+    dashboard(this, settings, { api: this.api, functions: { chat, threadsList, threadsDelete, messages, authorizer, migrate, warmup }, alarms: alarmed });
 
-    api.root
-      .addResource('chatkit')
-      .addMethod('POST', new LambdaIntegration(chat, { responseTransferMode: ResponseTransferMode.STREAM, timeout: settings.chatTimeout }), secured);
-    const threads = api.root.addResource('threads');
-    threads.addMethod('GET', new LambdaIntegration(threadsList), secured);
-    const thread = threads.addResource('{id}');
-    thread.addMethod('DELETE', new LambdaIntegration(threadsDelete), secured);
-    thread.addResource('messages').addMethod('GET', new LambdaIntegration(messages), secured);
-
-    // API Gateway's own refusals speak the API's error shape, with CORS headers browsers need.
-    const corsHeaders = { 'Access-Control-Allow-Origin': `'${settings.corsOrigins.includes('*') ? '*' : settings.corsOrigins[0]}'` };
-    const errorTemplate = (code: string) => ({ 'application/json': `{"error":{"code":"${code}","message":$context.error.messageString}}` });
-    api.addGatewayResponse('Unauthorized', { type: ResponseType.UNAUTHORIZED, statusCode: '401', responseHeaders: corsHeaders, templates: errorTemplate('unauthorized') });
-    api.addGatewayResponse('AccessDenied', { type: ResponseType.ACCESS_DENIED, statusCode: '403', responseHeaders: corsHeaders, templates: errorTemplate('forbidden') });
-    api.addGatewayResponse('Default4xx', { type: ResponseType.DEFAULT_4XX, responseHeaders: corsHeaders, templates: errorTemplate('bad_request') });
-    api.addGatewayResponse('Default5xx', { type: ResponseType.DEFAULT_5XX, responseHeaders: corsHeaders, templates: errorTemplate('internal_error') });
-
-    // ---- migrations on deploy ----
-    const provider = new Provider(this, 'MigrationProvider', {
-      onEventHandler: migrate,
-      logGroup: new LogGroup(this, 'MigrationProviderLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
-    });
-    new CustomResource(this, 'Migrations', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::ChatKitMigrations',
-      properties: { MigrationsHash: migrationsHash(join(ROOT, 'migrations')) },
-    });
-
-    // ---- warm-up ----
-    if (settings.warmupRate) {
-      new Rule(this, 'WarmupSchedule', {
-        description: 'Pings Neon so a suspended compute wakes before a user waits (keeps the compute awake: costs compute hours)',
-        schedule: Schedule.expression(settings.warmupRate),
-        targets: [new LambdaFunction(warmup, { retryAttempts: 0 })],
-      });
-    }
-
-    // ---- alarms ----
-    const alarm = (id: string, props: Omit<ConstructorParameters<typeof Alarm>[2], 'evaluationPeriods'>) =>
-      new Alarm(this, id, { treatMissingData: TreatMissingData.NOT_BREACHING, evaluationPeriods: 1, ...props });
-    alarm('Api5xxAlarm', { metric: api.metricServerError({ period: Duration.minutes(5) }), threshold: 5, alarmDescription: 'API answered 5xx' });
-    for (const [name, f] of Object.entries({ chat, threadsList, threadsDelete, messages, authorizer: authorizerFn })) {
-      alarm(`${name}ErrorsAlarm`, { metric: f.metricErrors({ period: Duration.minutes(5) }), threshold: 1, alarmDescription: `${name} function errors` });
-      alarm(`${name}ThrottlesAlarm`, { metric: f.metricThrottles({ period: Duration.minutes(5) }), threshold: 1, alarmDescription: `${name} function throttled` });
-    }
-    alarm('ChatDurationAlarm', {
-      metric: chat.metricDuration({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: FUNCTIONS.chat.timeout.toMilliseconds() * 0.9,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      alarmDescription: 'A chat turn came close to the function timeout',
-    });
-
-    new CfnOutput(this, 'ApiUrl', { value: api.url, description: 'Base URL of the API' });
-    this.suppressNagFindings(Object.values(secrets));
-  }
-
-  /** Each accepted cdk-nag finding, with the reason it is accepted. */
-  private suppressNagFindings(secrets: ISecret[]) {
-    NagSuppressions.addStackSuppressions(this, [
-      {
-        id: 'AwsSolutions-IAM4',
-        reason: 'Functions use the AWS managed basic execution role (CloudWatch Logs only); API Gateway its managed push-to-CloudWatch role.',
-        appliesTo: [
-          'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-          'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs',
-        ],
-      },
-      {
-        id: 'AwsSolutions-IAM5',
-        reason: "The CDK Provider framework invokes the migrate function's versions and aliases (ARN:*), nothing else.",
-        appliesTo: [{ regex: '/^Resource::<MigrateFunction[0-9A-F]+\\.Arn>:\\*$/g' }],
-      },
-      { id: 'AwsSolutions-L1', reason: 'Node.js 22 is pinned on purpose: the bundles and the local toolchain are verified against it.' },
-      { id: 'AwsSolutions-APIG2', reason: 'Every request is validated in the function with zod schemas (the same ones that generate the OpenAPI document), answering 400 with a JSON error.' },
-      { id: 'AwsSolutions-APIG3', reason: 'WAF is left to the deployer (cost); stage throttling and the JWT authorizer are on.' },
-      { id: 'AwsSolutions-APIG4', reason: 'All routes use the JWT Lambda authorizer; only CORS preflight (OPTIONS) is open, as browsers require.' },
-      { id: 'AwsSolutions-COG4', reason: 'Authentication is a JWT Lambda authorizer (any OIDC provider), not Cognito.' },
-      { id: 'AwsSolutions-SMG4', reason: `Secrets (${secrets.length}) hold Neon and OpenAI credentials rotated at their source; they are referenced, not created, by this stack.` },
-    ]);
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API' });
+    new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Subscribe to it to receive the alarms' });
   }
 }

@@ -1,41 +1,42 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context as LambdaContext } from 'aws-lambda';
 import type { Hono } from 'hono';
 import { streamHandle } from 'hono/aws-lambda';
 import type { Writable } from 'node:stream';
-import { ServerStopping } from '../../shared/errors.js';
 import type { StreamingContext } from './lambda-transport.js';
-
-/** Time kept back before the function's timeout to stop the model and save the partial answer. */
-export const TIMEOUT_MARGIN_MS = 5_000;
+import { invocation } from './invocation.js';
+import { ClientDisconnected, TurnTimeoutNear } from './turn-abort.js';
+import { msUntilTurnMustStop } from './turn-deadline.js';
 
 type StreamingLambda = (event: unknown, responseStream: Writable, context: LambdaContext) => Promise<void>;
 
 /**
  * Hono's `streamHandle`, plus what a chat needs: an AbortSignal that fires when the client
- * disconnects or the function nears its timeout, and an invocation that lasts until the
- * server's work (persisting what was streamed) is done, not merely until the bytes are sent.
+ * disconnects or the turn nears the function's or the route's timeout, and an invocation that lasts until the
+ * server's work (persisting what was streamed) is done, not merely until the bytes are sent (so
+ * the invocation's trace and metrics cover the whole turn).
  */
-export function streamingHandler(app: Hono<any>): StreamingLambda {
+export function streamingHandler(app: Hono<any>, logger?: Logger): StreamingLambda {
   // The runtime's streamifyResponse marks the function and returns it, so it can be called directly.
   const hono = streamHandle(app) as unknown as StreamingLambda;
-  return awslambda.streamifyResponse(async (event, responseStream, context) => {
-    const aborter = new AbortController();
-    const pending: Promise<unknown>[] = [];
-    const abort = (reason: Error) => aborter.signal.aborted || aborter.abort(reason);
-    responseStream.once('close', () => abort(new Error('client disconnected')));
-    responseStream.once('error', () => abort(new Error('client disconnected')));
-    // The client is still there: the server stops the turn and tells it so.
-    const stopping = () => abort(new ServerStopping('the function is about to time out'));
-    const timer = setTimeout(stopping, Math.max(0, context.getRemainingTimeInMillis() - TIMEOUT_MARGIN_MS));
-    const streamingContext: StreamingContext = Object.assign(Object.create(context) as LambdaContext, {
-      abortSignal: aborter.signal,
-      waitUntil: (work: Promise<unknown>) => void pending.push(work),
-    });
-    try {
-      await hono(event, responseStream, streamingContext);
-      await Promise.allSettled(pending);
-    } finally {
-      clearTimeout(timer);
-    }
-  });
+  return awslambda.streamifyResponse((event, responseStream, context) =>
+    invocation(async () => {
+      const aborter = new AbortController();
+      const pending: Promise<unknown>[] = [];
+      const abort = (reason: Error) => aborter.signal.aborted || aborter.abort(reason);
+      responseStream.once('close', () => abort(new ClientDisconnected()));
+      responseStream.once('error', () => abort(new ClientDisconnected()));
+      const timer = setTimeout(() => abort(new TurnTimeoutNear()), msUntilTurnMustStop(event, context));
+      const streamingContext: StreamingContext = Object.assign(Object.create(context) as LambdaContext, {
+        abortSignal: aborter.signal,
+        waitUntil: (work: Promise<unknown>) => void pending.push(work),
+      });
+      try {
+        await hono(event, responseStream, streamingContext);
+        await Promise.allSettled(pending);
+      } finally {
+        clearTimeout(timer);
+      }
+    }, { event, logger }),
+  );
 }

@@ -3,16 +3,25 @@ import type { ThreadStreamEvent } from '../protocol/index.js';
 import { encodeSse, type ChatKitServer } from '../server/index.js';
 import { createApi, type ApiOptions } from './api.js';
 
+/** Sees a streamed turn's events on their way out (metrics) and passes them on unchanged. */
+export type TurnObserver = (
+  events: AsyncIterable<ThreadStreamEvent>,
+  turn: { signal: AbortSignal; /** performance.now() when the request reached the handler */ startedAt: number },
+) => AsyncIterable<ThreadStreamEvent>;
+
 export interface ChatKitDeps extends ApiOptions {
   chatkit: ChatKitServer;
+  observeTurn?: TurnObserver;
 }
 
 /** POST /chatkit: the ChatKit protocol, JSON or Server-Sent Events. */
-export function chatkitApp({ chatkit, ...options }: ChatKitDeps) {
+export function chatkitApp({ chatkit, observeTurn, ...options }: ChatKitDeps) {
   return createApi(options).post('/chatkit', async (c) => {
+    const startedAt = performance.now();
     const result = await chatkit.process(await c.req.text(), { userId: c.var.userId }, { signal: c.var.abortSignal, waitUntil: c.var.waitUntil });
     if (result.kind === 'json') return c.json(result.body as object);
-    const { body, done } = sseBody(result.events, c.var.logger);
+    const events = observeTurn ? observeTurn(result.events, { signal: c.var.abortSignal, startedAt }) : result.events;
+    const { body, done } = sseBody(events, c.var.logger);
     c.var.waitUntil(done);
     return new Response(body, {
       headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },

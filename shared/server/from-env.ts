@@ -18,13 +18,18 @@ interface Log {
  * responder and says so — except in production (NODE_ENV=production), where a missing key
  * stops the start.
  */
-export function createChatKitServerFromEnv(
-  store: Store,
-  env: NodeJS.ProcessEnv,
-  log: Log,
-  announce?: (line: string) => void,
-  attachments?: AttachmentStore,
-): ChatKitServer {
+export interface FromEnv {
+  store: Store;
+  env: NodeJS.ProcessEnv;
+  log: Log;
+  /** Where to say that the echo responder answers (default: a log warning). */
+  announce?: (line: string) => void;
+  attachments?: AttachmentStore | undefined;
+  /** Each turn's model token usage (logged too). */
+  onUsage?: (usage: { inputTokens: number; outputTokens: number }) => void;
+}
+
+export function createChatKitServerFromEnv({ store, env, log, announce, attachments, onUsage }: FromEnv): ChatKitServer {
   const common: Omit<ChatKitServerOptions, 'responder'> = {
     store,
     attachments,
@@ -49,7 +54,10 @@ export function createChatKitServerFromEnv(
     model,
     agent: createAssistant({ model, instructions }),
     toolTask: assistantToolTask,
-    onUsage: (usage) => log.info('turn usage', usage),
+    onUsage: (usage) => {
+      log.info('turn usage', usage);
+      onUsage?.(usage);
+    },
   });
   return new ChatKitServer({
     ...common,

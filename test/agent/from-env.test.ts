@@ -37,7 +37,7 @@ describe('createChatKitServerFromEnv', () => {
   it('answers with the assistant agent: OPENAI_MODEL, ASSISTANT_INSTRUCTIONS, search_conversations, usage logged', async () => {
     const { log, lines } = logger();
     const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL, OPENAI_MODEL: 'gpt-configured', ASSISTANT_INSTRUCTIONS: 'Answer like a pirate.' };
-    const server = createChatKitServerFromEnv(store, env, log);
+    const server = createChatKitServerFromEnv({ store, env, log });
     model.enqueue({ text: 'Arr.' });
     model.enqueueTitle('Pirates');
     await stream(server, { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
@@ -49,12 +49,12 @@ describe('createChatKitServerFromEnv', () => {
   it('uses the default instructions when ASSISTANT_INSTRUCTIONS is unset, and the echo responder without a key', async () => {
     const { log, lines } = logger();
     model.enqueue({ text: 'Hi.' });
-    await stream(createChatKitServerFromEnv(store, { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL }, log), { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
+    await stream(createChatKitServerFromEnv({ store, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL }, log }), { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
     expect(modelRequests(model).at(-1)!.body).toMatchObject({ model: 'gpt-4.1-mini', instructions: DEFAULT_ASSISTANT_INSTRUCTIONS });
 
-    const echo = await stream(createChatKitServerFromEnv(store, {}, log), { type: 'threads.create', params: { input: input('Echo me') } }, { as: newUser() });
+    const echo = await stream(createChatKitServerFromEnv({ store, env: {}, log }), { type: 'threads.create', params: { input: input('Echo me') } }, { as: newUser() });
     expect(JSON.stringify(echo)).toContain('(offline echo) Echo me');
     expect(lines.some(([level, message]) => level === 'warn' && message.includes('offline echo responder'))).toBe(true);
-    expect(() => createChatKitServerFromEnv(store, { NODE_ENV: 'production' }, log)).toThrow('OPENAI_API_KEY is required in production');
+    expect(() => createChatKitServerFromEnv({ store, env: { NODE_ENV: 'production' }, log })).toThrow('OPENAI_API_KEY is required in production');
   });
 });

@@ -33,12 +33,11 @@ afterAll(async () => {
 });
 
 const input = (text: string) => ({ content: [{ type: 'input_text', text }], attachments: [], inference_options: {} });
-const chat = (userId: string | undefined, body: unknown, options: Parameters<typeof invokeStreaming>[2] = {}) =>
-  invokeStreaming(
-    handler,
-    restEvent({ method: 'POST', resource: '/chatkit', userId, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
-    options,
-  );
+const chat = (userId: string | undefined, body: unknown, options: Parameters<typeof invokeStreaming>[2] & { receivedMsAgo?: number } = {}) => {
+  const event = restEvent({ method: 'POST', resource: '/chatkit', userId, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
+  if (options.receivedMsAgo !== undefined) event.requestContext.requestTimeEpoch = Date.now() - options.receivedMsAgo;
+  return invokeStreaming(handler, event, options);
+};
 
 describe('the chat function', () => {
   it('streams a turn as SSE after the metadata prelude', async () => {
@@ -117,5 +116,23 @@ describe('the chat function', () => {
       { type: 'thread.item.done', item: items[1] },
       { type: 'error', code: 'stream.error', message: expect.any(String), allow_retry: true },
     ]);
+  });
+
+  it("stops before the route's integration timeout too, counting the time before the handler ran", async () => {
+    const userId = uid('user');
+    model.enqueue({ text: ['Slow', ' answer', ' keeps', ' going', ' and', ' going'], deltaDelayMs: 250 });
+    // The function has a minute left, but API Gateway received the request 1.4 s ago (a cold
+    // start) and gives up 7 s after that: with the 5 s margin the answer is cut after about 600 ms.
+    process.env.INTEGRATION_TIMEOUT_MS = '7000';
+    try {
+      const result = await chat(userId, { type: 'threads.create', params: { input: input('Take your time') } }, { remainingTimeMs: 60_000, receivedMsAgo: 1_400 });
+      expect(result.ended).toBe(true);
+    } finally {
+      delete process.env.INTEGRATION_TIMEOUT_MS;
+    }
+    const threads = await store.loadThreads({}, { userId });
+    const items = (await store.loadThreadItems(threads.data[0]!.id, { order: 'asc', includeHidden: true }, { userId })).data;
+    expect(items.map((i) => i.type)).toEqual(['user_message', 'assistant_message', 'sdk_hidden_context']);
+    expect((items[1] as { content: Array<{ text: string }> }).content[0]!.text).not.toContain('going and going');
   });
 });

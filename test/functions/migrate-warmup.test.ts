@@ -2,6 +2,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
+import { migrateToLatest } from '../../shared/db/migrate.js';
 import { migrations } from '../../migrations/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 
@@ -44,6 +45,57 @@ describe('the migration custom resource', () => {
     expect(await migrate(event('Delete'))).toEqual({ PhysicalResourceId: 'chatkit-migrations' });
     const { rows } = await sql<{ id: string }>`SELECT id FROM chatkit_threads`.execute(check.db);
     expect(rows).toEqual([{ id: 'thr_keep' }]);
+  });
+});
+
+describe('the migration custom resource over a database ahead of the code', () => {
+  // A rollback's Update (or an older commit deployed again) runs this code's migrations against
+  // a database that newer code has already migrated.
+  const ahead = async (rows: (db: Database['db']) => Promise<unknown>) => {
+    const database = await createTestDatabase();
+    const direct = await openDatabase({ url: database.url });
+    await migrateToLatest(direct.db);
+    await rows(direct.db);
+    return { database, direct };
+  };
+  const withTarget = async <T>(url: string, run: () => Promise<T>) => {
+    const saved = process.env.DATABASE_URL_UNPOOLED;
+    process.env.DATABASE_URL_UNPOOLED = url;
+    try {
+      return await run();
+    } finally {
+      process.env.DATABASE_URL_UNPOOLED = saved;
+    }
+  };
+  const schema = (db: Database['db']) =>
+    sql<{ n: string }>`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'public'`.execute(db).then((r) => r.rows[0]!.n);
+
+  it('succeeds without changing anything when the database has migrations the code does not know', async () => {
+    const { database, direct } = await ahead((db) => sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_newer_code', now())`.execute(db));
+    try {
+      const before = await schema(direct.db);
+      expect(await withTarget(database.url, () => migrate(event('Update')))).toEqual({ PhysicalResourceId: 'chatkit-migrations', Data: { Applied: 0 } });
+      expect(await schema(direct.db)).toBe(before);
+      const { rows } = await sql<{ name: string }>`SELECT name FROM kysely_migration ORDER BY name`.execute(direct.db);
+      expect(rows.map((r) => r.name)).toEqual([...Object.keys(migrations), '9999_from_newer_code']);
+    } finally {
+      await direct.close();
+      await database.drop();
+    }
+  });
+
+  it('still fails when the histories diverge (the database lacks one of the code\'s migrations)', async () => {
+    const first = Object.keys(migrations)[0]!;
+    const { database, direct } = await ahead(async (db) => {
+      await sql`INSERT INTO kysely_migration (name, timestamp) VALUES ('9999_from_another_branch', now())`.execute(db);
+      await sql`DELETE FROM kysely_migration WHERE name = ${first}`.execute(db);
+    });
+    try {
+      await expect(withTarget(database.url, () => migrate(event('Update')))).rejects.toThrow(/diverge.*9999_from_another_branch.*0001_initial/);
+    } finally {
+      await direct.close();
+      await database.drop();
+    }
   });
 });
 

@@ -1,0 +1,60 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { join } from 'node:path';
+import { metricsNamespace } from '../functions/runtime/metric-names.js';
+import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName, type FunctionSpec } from './functions.js';
+import { acceptFinding, BASIC_EXECUTION_ROLE } from './nag.js';
+import type { StackSettings } from './settings.js';
+
+export type SecretName = 'database' | 'openai' | 'jwt';
+
+/** Where each function finds the ARN of a secret it reads (functions/runtime/secrets.ts). */
+const SECRET_ARN_VARIABLES: Record<SecretName, string> = { database: 'DATABASE_SECRET_ARN', openai: 'OPENAI_SECRET_ARN', jwt: 'JWT_SECRET_ARN' };
+
+export interface FunctionOptions {
+  /** The secrets it may read: each is granted and passed by ARN, never by value. */
+  reads: SecretName[];
+  environment?: Record<string, string>;
+  timeout?: Duration;
+}
+
+/** One of the product's functions, built the same way as every other: bundling, logs, secrets. */
+export function productFunction(
+  scope: Construct,
+  name: FunctionName,
+  { settings, secrets }: { settings: StackSettings; secrets: Record<SecretName, ISecret> },
+  { reads, environment = {}, timeout }: FunctionOptions,
+): NodejsFunction {
+  const spec: FunctionSpec = FUNCTIONS[name];
+  const fn = new NodejsFunction(scope, `${name[0]!.toUpperCase()}${name.slice(1)}Function`, {
+    entry: join(ROOT, spec.entry),
+    projectRoot: ROOT,
+    depsLockFilePath: join(ROOT, 'package-lock.json'),
+    runtime: RUNTIME,
+    architecture: ARCHITECTURE,
+    memorySize: spec.memoryMb,
+    timeout: timeout ?? spec.timeout,
+    description: spec.description,
+    bundling: BUNDLING,
+    tracing: Tracing.ACTIVE,
+    logGroup: new LogGroup(scope, `${name}Logs`, { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
+    environment: {
+      NODE_ENV: 'production',
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: `chatkit-${name}`,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_NAMESPACE: metricsNamespace(settings.stageName),
+      ...Object.fromEntries(reads.map((secret) => [SECRET_ARN_VARIABLES[secret], secrets[secret].secretArn])),
+      ...environment,
+    },
+  });
+  for (const secret of reads) secrets[secret].grantRead(fn);
+  acceptFinding(fn, 'L1', 'Node.js 22 is pinned on purpose: the bundles and the local toolchain are verified against it.');
+  acceptFinding(fn.role!, 'IAM4', 'The AWS managed basic execution role: writing its own CloudWatch Logs, nothing else.', [BASIC_EXECUTION_ROLE]);
+  acceptFinding(fn.role!.node.findChild('DefaultPolicy'), 'IAM5', 'X-Ray active tracing: xray:PutTraceSegments and PutTelemetryRecords take no resource but *.', ['Resource::*']);
+  return fn;
+}
