@@ -69,7 +69,7 @@ describe('chat turn metrics', () => {
     expect(turnDocument()).toMatchObject({ Turns: 1, TurnErrors: 1 });
     expect(stdout.metrics()).toContainEqual({ service: 'chatkit-chat', code: 'stream.error', TurnErrors: 1 });
     expect(result.headers['x-request-id']).toBe(event.requestContext.requestId);
-    expect(stdout.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'responder failed', requestId: event.requestContext.requestId }));
+    expect(stdout.logs).toContainEqual(expect.objectContaining({ level: 'ERROR', message: 'the turn failed', requestId: event.requestContext.requestId }));
   });
 
   it('a client that goes away: TurnCancelled', async () => {
@@ -78,9 +78,9 @@ describe('chat turn metrics', () => {
     expect(turnDocument()).toMatchObject({ Turns: 1, TurnCancelled: 1, TurnTimedOut: 0 });
   });
 
-  it('a tool call the client must run: ToolCalls', async () => {
-    model.enqueue({ functionCall: { name: 'get_location', arguments: '{}' } });
-    await newThread('Where am I?');
+  it('a tool the agent runs on the server: ToolCalls', async () => {
+    model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"sourdough"}' } }, { text: 'Nothing found.' });
+    await newThread('What did we say about sourdough?');
     expect(turnDocument()).toMatchObject({ Turns: 1, ToolCalls: 1 });
   });
 
