@@ -42,6 +42,12 @@ export const BUNDLING: BundlingOptions = {
   externalModules: ['@aws-sdk/*'],
   mainFields: ['module', 'main'],
   banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // PGlite is the dev database; Lambda never loads it (connect.ts imports it lazily).
-  esbuildArgs: { '--external:@electric-sql/pglite': true, '--external:@electric-sql/pglite-socket': true },
+  // What connect.ts imports lazily and Lambda never loads: PGlite (the dev database), `pg` (local
+  // servers; Lambda talks to Neon through its own driver) and `ws` (Node 22 has a WebSocket).
+  esbuildArgs: {
+    '--external:@electric-sql/pglite': true,
+    '--external:@electric-sql/pglite-socket': true,
+    '--external:pg': true,
+    '--external:ws': true,
+  },
 };

@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
 import type { Construct } from 'constructs';
 import { alarmTopic } from './alarm-topic.js';
+import { attachmentsBucket } from './attachments-bucket.js';
 import { alarms } from './alarms.js';
 import { chatKitApi } from './api.js';
 import { dashboard } from './dashboard.js';
@@ -33,7 +34,13 @@ export class ChatKitStack extends Stack {
     // can stop the model and save the partial answer before either cuts the turn off.
     const chat = productFunction(this, 'chat', wiring, {
       reads: ['database', 'openai'],
-      environment: { ...routeEnv, OPENAI_MODEL: settings.openaiModel, INTEGRATION_TIMEOUT_MS: String(settings.chatTimeout.toMilliseconds()) },
+      environment: {
+        ...routeEnv,
+        OPENAI_MODEL: settings.openaiModel,
+        INTEGRATION_TIMEOUT_MS: String(settings.chatTimeout.toMilliseconds()),
+        // A turn whose function died holds its thread no longer than a turn may run.
+        TURN_MAX_SECONDS: String(settings.chatTimeout.toSeconds()),
+      },
       timeout: settings.chatTimeout,
     });
     const threadsList = productFunction(this, 'threadsList', wiring, { reads: ['database'], environment: routeEnv });
@@ -43,6 +50,7 @@ export class ChatKitStack extends Stack {
     const migrate = productFunction(this, 'migrate', wiring, { reads: ['database'] });
     const warmup = productFunction(this, 'warmup', wiring, { reads: ['database'] });
 
+    attachmentsBucket(this, settings, { chat, threadsDelete });
     this.api = chatKitApi(this, settings, { chat, threadsList, threadsDelete, messages, authorizer });
     migrationsOnDeploy(this, settings, { migrate, database: secrets.database, routes: [chat, threadsList, threadsDelete, messages] });
     if (settings.warmup) warmupSchedule(this, warmup, settings.warmup);

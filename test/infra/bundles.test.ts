@@ -10,7 +10,8 @@ import { FUNCTIONS, type FunctionName } from '../../infra/functions.js';
 
 const run = promisify(execFile);
 const outDir = mkdtempSync(join(tmpdir(), 'bundles-'));
-// The Lambda Node.js runtime provides the AWS SDK v3 and nothing else.
+// The Lambda Node.js runtime provides the AWS SDK v3 and nothing else: `pg` and `ws`, left out of
+// the bundles, are not there either.
 mkdirSync(join(outDir, 'node_modules'));
 symlinkSync(join(process.cwd(), 'node_modules', '@aws-sdk'), join(outDir, 'node_modules', '@aws-sdk'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -25,6 +26,8 @@ describe('Lambda bundles', () => {
     const { stdout } = await run(
       process.execPath,
       [
+        // Lambda's Node 22 has a global WebSocket (the Neon driver's transport); Node 20 has it behind a flag.
+        ...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []),
         '--input-type=module',
         '-e',
         // The runtime's awslambda global, as far as loading a streaming handler needs it.
@@ -35,7 +38,8 @@ describe('Lambda bundles', () => {
         env: {
           PATH: process.env.PATH,
           NODE_ENV: 'production',
-          DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/postgres',
+          // As deployed: Neon's pooled endpoint (the pool connects on first use, not at load).
+          DATABASE_URL: 'postgres://app@ep-bundle-test-pooler.us-east-2.aws.neon.tech/neondb',
           OPENAI_API_KEY: 'sk-bundle-test',
           JWT_SECRET: 'bundle-test',
           POWERTOOLS_LOG_LEVEL: 'ERROR',

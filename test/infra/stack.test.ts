@@ -275,6 +275,44 @@ describe('operations', () => {
     expect(JSON.stringify(template.findOutputs('AlarmTopicArn'))).toContain(topicId);
   });
 
+  it('keeps attachments in a private, encrypted, TLS-only bucket the browser reaches by presigned URL from the allowed origins', () => {
+    const [[bucketId, bucket]] = resources('AWS::S3::Bucket') as [[string, any]];
+    expect(bucket.Properties).toMatchObject({
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      CorsConfiguration: { CorsRules: [{ AllowedMethods: ['PUT', 'POST', 'GET'], AllowedOrigins: ['*'] }] },
+    });
+    // Uploads never sent in a message expire; nothing else does.
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([expect.objectContaining({ Prefix: 'pending/', ExpirationInDays: 1, Status: 'Enabled' })]),
+    );
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    const restricted = synth({ corsOrigins: 'https://app.example.com,https://admin.example.com' }).template;
+    restricted.hasResourceProperties('AWS::S3::Bucket', { CorsConfiguration: { CorsRules: [Match.objectLike({ AllowedOrigins: ['https://app.example.com', 'https://admin.example.com'] })] } });
+
+    // The chat function signs, checks, reads and deletes objects under its two prefixes; the REST delete only deletes.
+    const env = (fn: string) => template.findResources('AWS::Lambda::Function')[functionIdFor(fn)]!.Properties.Environment.Variables;
+    expect(env('chat').ATTACHMENTS_BUCKET).toEqual({ Ref: bucketId });
+    expect(env('threadsDelete').ATTACHMENTS_BUCKET).toEqual({ Ref: bucketId });
+    expect(env('threadsList').ATTACHMENTS_BUCKET).toBeUndefined();
+    const s3Statements = (fn: string) =>
+      resources('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties.Roles).includes(functionIdFor(fn).replace(/Function[0-9A-F]{8}$/, 'FunctionServiceRole')))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement)
+        .filter((statement: { Action: string | string[] }) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+    expect(s3Statements('chat')).toEqual([expect.objectContaining({ Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'] })]);
+    expect(s3Statements('threadsDelete')).toEqual([expect.objectContaining({ Action: 's3:DeleteObject' })]);
+    expect(JSON.stringify(s3Statements('chat')[0].Resource)).toContain('/pending/*');
+    expect(JSON.stringify(s3Statements('chat')[0].Resource)).toContain('/attached/*');
+  });
+
+  it('tells the chat function how long a turn may hold its thread: the chat timeout', () => {
+    const chat = template.findResources('AWS::Lambda::Function')[functionIdFor('chat')]!;
+    expect(chat.Properties.Environment.Variables.TURN_MAX_SECONDS).toBe(String(chat.Properties.Timeout));
+  });
+
   it('has a dashboard with each turn, the model, the database, the API and the functions', () => {
     const [, board] = resources('AWS::CloudWatch::Dashboard')[0]!;
     // The body is a JSON document joined around tokens (function names, the region).

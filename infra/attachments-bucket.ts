@@ -1,0 +1,59 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { acceptFinding } from './nag.js';
+import type { StackSettings } from './settings.js';
+
+/** How long an upload that no message ever carried stays (functions/runtime/s3-attachments.ts: `pending/`). */
+export const PENDING_UPLOAD_DAYS = 1;
+
+/**
+ * Where attachments live: private and encrypted, reachable only over TLS and through presigned
+ * URLs; the browser uploads and views from the allowed origins. Uploads never sent in a message
+ * expire under `pending/`; the rest go when their attachment or thread is deleted.
+ */
+export function attachmentsBucket(scope: Construct, settings: StackSettings, { chat, threadsDelete }: { chat: NodejsFunction; threadsDelete: NodejsFunction }): Bucket {
+  const bucket = new Bucket(scope, 'Attachments', {
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    encryption: BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    // Users' files: kept when the stack is deleted, unless the stage says otherwise.
+    removalPolicy: RemovalPolicy.RETAIN,
+    cors: [
+      {
+        allowedOrigins: settings.corsOrigins,
+        allowedMethods: [HttpMethods.PUT, HttpMethods.POST, HttpMethods.GET],
+        allowedHeaders: ['content-type'],
+        maxAge: 3600,
+      },
+    ],
+    lifecycleRules: [
+      { id: 'ExpireUnsentUploads', prefix: 'pending/', expiration: Duration.days(PENDING_UPLOAD_DAYS) },
+      { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ],
+  });
+  const objects = [bucket.arnForObjects('pending/*'), bucket.arnForObjects('attached/*')];
+  // The chat function signs uploads (its presigned URLs act with its rights), checks and moves
+  // them, reads them for the model and deletes them; deleting a thread over REST deletes its objects.
+  const grants: Array<[NodejsFunction, string[]]> = [
+    [chat, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']],
+    [threadsDelete, ['s3:DeleteObject']],
+  ];
+  for (const [fn, actions] of grants) {
+    fn.addToRolePolicy(new PolicyStatement({ actions, resources: objects }));
+    fn.addEnvironment('ATTACHMENTS_BUCKET', bucket.bucketName);
+    acceptFinding(fn.role!.node.findChild('DefaultPolicy'), 'IAM5', "Objects under the bucket's two prefixes: keys are per user and attachment, made at run time.", [
+      `Resource::<${logicalIdOf(bucket)}.Arn>/pending/*`,
+      `Resource::<${logicalIdOf(bucket)}.Arn>/attached/*`,
+    ]);
+  }
+  acceptFinding(bucket, 'S1', "Access logs would record presigned URLs of users' files; object-level auditing, if needed, is CloudTrail data events.");
+  return bucket;
+}
+
+function logicalIdOf(bucket: Bucket): string {
+  return Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnBucket);
+}
