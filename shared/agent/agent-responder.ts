@@ -69,6 +69,18 @@ export class AgentResponder implements Responder {
     this.titles = new OpenAIResponder({ client: options.client, model: options.model, instructions: '' });
   }
 
+  /** The agent's tools, which a client may pick with `inference_options.tool_choice`. */
+  get tools(): readonly string[] {
+    return this.options.agent.tools.map((tool) => tool.name);
+  }
+
+  /** The agent for this turn: the one configured, made to call the tool the user picked. */
+  private agentFor(turn: TurnInput): Agent<AgentContext, any> {
+    const picked = turn.item?.inference_options.tool_choice?.id;
+    const { agent } = this.options;
+    return picked ? agent.clone({ modelSettings: { ...agent.modelSettings, toolChoice: picked } }) : agent;
+  }
+
   async *respond(turn: TurnInput, signal: AbortSignal): AsyncIterable<ThreadStreamEvent> {
     const history = await turn.history();
     // Stops the run however this stream ends: cancelled, failed, or dropped by its reader.
@@ -99,7 +111,7 @@ export class AgentResponder implements Responder {
     try {
       yield* mapper.resume();
       const model = turn.item?.inference_options.model;
-      result = await (model ? this.newRunner(model) : this.runner).run(this.options.agent, toAgentInput(await turn.modelInput()), {
+      result = await (model ? this.newRunner(model) : this.runner).run(this.agentFor(turn), toAgentInput(await turn.modelInput()), {
         stream: true,
         signal: runSignal,
         context,

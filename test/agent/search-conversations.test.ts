@@ -80,4 +80,22 @@ describe('search_conversations', () => {
     const output = modelRequests(h.model).at(-1)!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
     expect(JSON.parse(output.output)).toEqual({ results: [], note: 'No earlier conversation matches these words.' });
   });
+
+  it('is called when the user picks it as the tool (tool_choice), and an unknown tool is refused before any stream', async () => {
+    const me = newUser();
+    h.model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"anything"}' } }, { text: 'Nothing yet.' });
+    h.model.enqueueTitle('Picked');
+    const picked = { ...input('Look it up'), inference_options: { tool_choice: { id: 'search_conversations' } } };
+    await stream(server, { type: 'threads.create', params: { input: picked } }, { as: me });
+    const [first, second] = modelRequests(h.model).slice(-2);
+    expect(first!.body.tool_choice).toEqual({ type: 'function', name: 'search_conversations' });
+    // Once the tool ran, the model is free again (or it would call the tool forever).
+    expect(second!.body.tool_choice ?? 'auto').toBe('auto');
+    const unknown = { ...input('x'), inference_options: { tool_choice: { id: 'web_search' } } };
+    await expect(server.process(JSON.stringify({ type: 'threads.create', params: { input: unknown } }), me, { signal: new AbortController().signal })).rejects.toMatchObject({
+      status: 400,
+      code: 'unknown_tool',
+      message: 'inference_options.tool_choice.id: expected one of search_conversations',
+    });
+  });
 });
