@@ -1,6 +1,5 @@
 import OpenAI from 'openai';
 import type { Agent } from '@openai/agents-core';
-import { expect } from 'vitest';
 import { AgentResponder, type AgentContext, type AgentResponderOptions, type TurnUsage } from '../../shared/agent/index.js';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
@@ -9,6 +8,7 @@ import { ChatKitServer } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { uid } from '../support/fixtures.js';
+import { clientEvents } from '../support/chatkit-harness.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 
 /** A real database, the scripted model behind the real openai SDK, and ChatKit servers around agents. */
@@ -63,14 +63,7 @@ export interface StreamOptions {
 
 /** Runs a streaming request to the end, returning its events as the client receives them (JSON). */
 export async function stream(server: ChatKitServer, body: unknown, options: StreamOptions): Promise<ThreadStreamEvent[]> {
-  const result = await server.process(JSON.stringify(body), options.as, { signal: options.signal ?? new AbortController().signal });
-  expect(result.kind).toBe('stream');
-  const events: ThreadStreamEvent[] = [];
-  for await (const event of (result as { events: AsyncIterable<ThreadStreamEvent> }).events) {
-    events.push(JSON.parse(JSON.stringify(event)));
-    options.onEvent?.(event);
-  }
-  return events;
+  return clientEvents(await server.process(JSON.stringify(body), options.as, { signal: options.signal ?? new AbortController().signal }), options.onEvent);
 }
 
 export const doneItems = (events: ThreadStreamEvent[]) => events.flatMap((e) => (e.type === 'thread.item.done' ? [e.item] : []));

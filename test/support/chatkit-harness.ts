@@ -51,16 +51,8 @@ export async function startChatKit(options: Partial<ChatKitServerOptions> = {}, 
       expect(result.kind).toBe('json');
       return JSON.parse(JSON.stringify((result as { body: unknown }).body));
     },
-    /** Drives a streaming request to its end, as the transport does, and returns what the client saw. */
     async stream(body: unknown, user: User, options: CallOptions & { onEvent?: (event: ThreadStreamEvent) => void } = {}) {
-      const result = await call(body, user, options);
-      expect(result.kind).toBe('stream');
-      const events: ThreadStreamEvent[] = [];
-      for await (const event of (result as { events: AsyncIterable<ThreadStreamEvent> }).events) {
-        events.push(JSON.parse(JSON.stringify(event)));
-        options.onEvent?.(event);
-      }
-      return events;
+      return clientEvents(await call(body, user, options), options.onEvent);
     },
     /** Every item of a thread in order, hidden ones included. */
     async allItems(threadId: string, user: User): Promise<ThreadItem[]> {
@@ -75,6 +67,17 @@ export async function startChatKit(options: Partial<ChatKitServerOptions> = {}, 
 }
 
 export type ChatKitHarness = Awaited<ReturnType<typeof startChatKit>>;
+
+/** Drives a streaming result to its end, as the transport does, and returns what the client saw (as JSON). */
+export async function clientEvents(result: ChatKitResult, onEvent?: (event: ThreadStreamEvent) => void): Promise<ThreadStreamEvent[]> {
+  expect(result.kind).toBe('stream');
+  const events: ThreadStreamEvent[] = [];
+  for await (const event of (result as { events: AsyncIterable<ThreadStreamEvent> }).events) {
+    events.push(JSON.parse(JSON.stringify(event)));
+    onEvent?.(event);
+  }
+  return events;
+}
 
 export const input = (text: string, extra: Record<string, unknown> = {}) => ({
   content: [{ type: 'input_text', text }],
