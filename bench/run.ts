@@ -28,6 +28,7 @@ import { PostgresStore } from '../shared/store/postgres-store.js';
 import { devTransport } from '../dev/transport.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { createReport } from './report.js';
 import { createSeedIndexes, SeedStyleStore } from './seed-store.js';
 import { median, ms, percentile, interleaved, time } from './stats.js';
 
@@ -42,18 +43,9 @@ const loadSeconds = scale === 'full' ? 8 : 3;
 
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const benchUrl = Object.assign(new URL(server), { pathname: '/chatkit_bench' }).toString();
-const lines: string[] = [];
+const report = createReport();
+const { lines, say, table } = report;
 const results: Record<string, unknown> = { date: new Date().toISOString(), scale, size };
-const say = (line = '') => {
-  lines.push(line);
-  console.log(line);
-};
-const table = (head: string[], rows: Array<Array<string | number>>) => {
-  say(`| ${head.join(' | ')} |`);
-  say(`|${head.map(() => '---').join('|')}|`);
-  for (const row of rows) say(`| ${row.join(' | ')} |`);
-  say();
-};
 
 async function admin(statement: string) {
   const client = new pg.Client({ connectionString: server });
