@@ -246,15 +246,15 @@ try {
   const port = (listener.address() as { port: number }).port;
   const token = jwt.sign({ sub: BENCH_USER }, 'bench-secret', { algorithm: 'HS256', expiresIn: '1h' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const load = async (request: () => Promise<Response>, concurrency: number) => {
+  const load = async (request: (worker: number) => Promise<Response>, concurrency: number) => {
     const latencies: number[] = [];
     const deadline = performance.now() + loadSeconds * 1000;
     let failures = 0;
     await Promise.all(
-      Array.from({ length: concurrency }, async () => {
+      Array.from({ length: concurrency }, async (_, worker) => {
         while (performance.now() < deadline) {
           const started = performance.now();
-          const response = await request();
+          const response = await request(worker);
           await response.arrayBuffer();
           if (!response.ok) failures++;
           latencies.push(performance.now() - started);
@@ -266,10 +266,18 @@ try {
   const base = `http://127.0.0.1:${port}`;
   const health = await load(() => fetch(`${base}/health`), 16);
   const itemsList = await load(() => fetch(`${base}/threads/${DEEP_THREAD}/messages?limit=20`, { headers }), 16);
-  const chatTurn = await load(() => {
+  // A thread per worker: a thread takes one turn at a time (a second is 409 thread_busy).
+  const turnWorkers = 8;
+  const turnBodies: string[] = [];
+  for (let worker = 0; worker < turnWorkers; worker++) {
+    const thread = { ...streamThread, id: `thr_load_${worker}` };
+    await ours.createThread(thread, null, ctx);
+    turnBodies.push(turnBody.replace(streamThread.id, thread.id));
+  }
+  const chatTurn = await load((worker) => {
     model.enqueue({ text: ['A', ' short', ' answer.'] });
-    return fetch(`${base}/chatkit`, { method: 'POST', headers, body: turnBody });
-  }, 8);
+    return fetch(`${base}/chatkit`, { method: 'POST', headers, body: turnBodies[worker] });
+  }, turnWorkers);
   listener.close();
   await model.close();
   results.throughput = { health, itemsList, chatTurn };
