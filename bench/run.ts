@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: measures the store, the functions' bundles, streaming and the local server,
- * each next to its baseline in the same run. Prints a markdown table and writes
- * bench/results/latest.json. BENCH_SCALE=quick (default) or full; DATABASE_URL (default: the
- * local server) — a database `chatkit_bench` is created on it and dropped at the end.
+ * `npm run bench`: measures the store (locally and over a simulated network), the functions'
+ * bundles, streaming and the local server, each next to its baseline in the same run. Prints
+ * markdown tables and writes bench/results/latest.json. BENCH_SCALE=quick (default) or full;
+ * DATABASE_URL (default: the local server) — a database `chatkit_bench` is created on it and
+ * dropped at the end.
  */
 import { serve } from '@hono/node-server';
 import { build } from 'esbuild';
@@ -28,6 +29,7 @@ import { PostgresStore } from '../shared/store/postgres-store.js';
 import { devTransport } from '../dev/transport.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { benchNetwork } from './network.js';
 import { createReport } from './report.js';
 import { createSeedIndexes, SeedStyleStore } from './seed-store.js';
 import { median, ms, percentile, interleaved, time } from './stats.js';
@@ -40,6 +42,7 @@ const size: DatasetSize =
 const iterations = Number(process.env.BENCH_ITERATIONS ?? (scale === 'full' ? 200 : 50));
 const initRuns = scale === 'full' ? 10 : 3;
 const loadSeconds = scale === 'full' ? 8 : 3;
+const networkIterations = scale === 'full' ? 30 : 10;
 
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const benchUrl = Object.assign(new URL(server), { pathname: '/chatkit_bench' }).toString();
@@ -159,7 +162,10 @@ try {
   say(`## threads list: a user with ${size.userThreads.toLocaleString()} threads among ${size.threads.toLocaleString()}, ms p50 / p99`);
   table(['page', 'ours (keyset on updated_at, id)', 'seed (BEGIN, OFFSET, COMMIT)'], threadRows);
 
-  // ---- 4. Lambda bundles ----
+  // ---- 4. over a simulated network, as a Lambda reaches Neon ----
+  results.network = await benchNetwork({ databaseUrl: benchUrl, size, iterations: networkIterations, report });
+
+  // ---- 5. Lambda bundles ----
   say('## Lambda bundles (esbuild, as the stack builds them) vs the same without minification and tree-shaking');
   const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   mkdirSync(join(out, 'node_modules'));
@@ -194,7 +200,7 @@ try {
   rmSync(out, { recursive: true, force: true });
   table(['function', 'bundle', 'unminified, no tree-shaking', `init ms (median of ${initRuns})`, 'init ms, unminified', 'biggest inputs'], bundleRows);
 
-  // ---- 5. streaming ----
+  // ---- 6. streaming ----
   const model = await startScriptedOpenAI();
   const client = new OpenAI({ apiKey: 'sk-bench', baseURL: model.baseURL, maxRetries: 0 });
   const chatkit = new ChatKitServer({ store: ours, responder: new OpenAIResponder({ client, model: 'bench', instructions: '' }) });
@@ -233,7 +239,7 @@ try {
     ],
   );
 
-  // ---- 6. local server throughput ----
+  // ---- 7. local server throughput ----
   process.env.JWT_SECRET = 'bench-secret';
   const logger = createLogger('bench');
   logger.setLogLevel('ERROR');
