@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: measures the store (locally and over a simulated network), the functions'
- * bundles, streaming and the local server, each next to its baseline in the same run. Prints
- * markdown tables and writes bench/results/latest.json. BENCH_SCALE=quick (default) or full;
- * DATABASE_URL (default: the local server) — a database `chatkit_bench` is created on it and
- * dropped at the end.
+ * bundles, streaming, the local server and dev on PGlite, each next to its baseline in the same
+ * run. Prints markdown tables and writes bench/results/latest.json. BENCH_SCALE=quick (default)
+ * or full; DATABASE_URL (default: the local server) — a database `chatkit_bench` is created on it
+ * and dropped at the end.
  */
 import { serve } from '@hono/node-server';
 import { build } from 'esbuild';
@@ -30,6 +30,7 @@ import { devTransport } from '../dev/transport.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
 import { benchNetwork } from './network.js';
+import { benchPgliteMemory } from './pglite-memory.js';
 import { createReport } from './report.js';
 import { createSeedIndexes, SeedStyleStore } from './seed-store.js';
 import { median, ms, percentile, interleaved, time } from './stats.js';
@@ -300,6 +301,14 @@ try {
   await database.close();
   await admin('DROP DATABASE IF EXISTS chatkit_bench WITH (FORCE)');
 }
+
+// ---- 8. dev on PGlite: memory ----
+results.pgliteMemory = await benchPgliteMemory({
+  serverUrl: server,
+  runs: scale === 'full' ? 3 : 1,
+  sharedBuffers: scale === 'full' ? ['32MB', '16MB', '8MB'] : ['16MB'],
+  report,
+});
 
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
