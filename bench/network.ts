@@ -6,7 +6,7 @@ import type { ThreadItem } from '../shared/protocol/index.js';
 import { ChatKitServer } from '../shared/server/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { startPgBouncer } from '../test/support/pgbouncer.js';
-import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
+import { startScriptedOpenAI, type ScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { startWsBridge } from '../test/support/ws-bridge.js';
 import { BENCH_USER, DEEP_THREAD, type DatasetSize } from './dataset.js';
 import { startDelayProxy } from './delay-proxy.js';
@@ -164,7 +164,7 @@ async function operationsTable(database: Database, size: DatasetSize, iterations
   return rows;
 }
 
-async function turnTable(database: Database, iterations: number, log: QueryLog, proxy: { rttMs: number }, model: Awaited<ReturnType<typeof startScriptedOpenAI>>) {
+async function turnTable(database: Database, iterations: number, log: QueryLog, proxy: { rttMs: number }, model: ScriptedOpenAI) {
   const clock = new ModelClock();
   const client = new OpenAI({ apiKey: 'sk-bench', baseURL: model.baseURL, maxRetries: 0, fetch: clock.fetch });
   // The production responder: the assistant agent, here answered by the scripted model.

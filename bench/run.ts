@@ -27,6 +27,7 @@ import { OpenAIResponder } from '../shared/responder/openai-responder.js';
 import { ChatKitServer, encodeSse } from '../shared/server/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { devTransport } from '../dev/transport.js';
+import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
 import { benchNetwork } from './network.js';
@@ -164,7 +165,8 @@ try {
   table(['page', 'ours (keyset on updated_at, id)', 'seed (BEGIN, OFFSET, COMMIT)'], threadRows);
 
   // ---- 4. over a simulated network, as a Lambda reaches Neon ----
-  results.network = await benchNetwork({ databaseUrl: benchUrl, size, iterations: networkIterations, report });
+  if (pgBouncerInstalled()) results.network = await benchNetwork({ databaseUrl: benchUrl, size, iterations: networkIterations, report });
+  else say(`## Over a simulated network: skipped (no PgBouncer at ${PGBOUNCER_BINARY})\n`);
 
   // ---- 5. Lambda bundles ----
   say('## Lambda bundles (esbuild, as the stack builds them) vs the same without minification and tree-shaking');
