@@ -247,7 +247,8 @@ try {
   const logger = createLogger('bench');
   logger.setLogLevel('ERROR');
   const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret' })));
-  const files = new DiskAttachmentStore(mkdtempSync(join(tmpdir(), 'bench-files-')), 'bench-secret', () => 'http://127.0.0.1');
+  const filesDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
+  const files = new DiskAttachmentStore(filesDir, 'bench-secret', () => 'http://127.0.0.1');
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit, files });
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -289,6 +290,7 @@ try {
   }, turnWorkers);
   listener.close();
   await model.close();
+  rmSync(filesDir, { recursive: true, force: true });
   results.throughput = { health, itemsList, chatTurn };
   say(`## Local server on ${cpu.length} cores (load generator in the same process), ${loadSeconds} s each`);
   table(
