@@ -1,8 +1,9 @@
 /**
- * `npm run bench`: measures the store, the functions' bundles, streaming and the local server,
- * each next to its baseline in the same run. Prints a markdown table and writes
- * bench/results/latest.json. BENCH_SCALE=quick (default) or full; DATABASE_URL (default: the
- * local server) — a database `chatkit_bench` is created on it and dropped at the end.
+ * `npm run bench`: measures the store (locally and over a simulated network), the functions'
+ * bundles, streaming, the local server and dev on PGlite, each next to its baseline in the same
+ * run. Prints markdown tables and writes bench/results/latest.json. BENCH_SCALE=quick (default)
+ * or full; DATABASE_URL (default: the local server) — a database `chatkit_bench` is created on it
+ * and dropped at the end.
  */
 import { serve } from '@hono/node-server';
 import { build } from 'esbuild';
@@ -26,8 +27,12 @@ import { OpenAIResponder } from '../shared/responder/openai-responder.js';
 import { ChatKitServer, encodeSse } from '../shared/server/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { devTransport } from '../dev/transport.js';
+import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { benchNetwork } from './network.js';
+import { benchPgliteMemory } from './pglite-memory.js';
+import { createReport } from './report.js';
 import { createSeedIndexes, SeedStyleStore } from './seed-store.js';
 import { median, ms, percentile, interleaved, time } from './stats.js';
 
@@ -39,21 +44,13 @@ const size: DatasetSize =
 const iterations = Number(process.env.BENCH_ITERATIONS ?? (scale === 'full' ? 200 : 50));
 const initRuns = scale === 'full' ? 10 : 3;
 const loadSeconds = scale === 'full' ? 8 : 3;
+const networkIterations = scale === 'full' ? 30 : 10;
 
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const benchUrl = Object.assign(new URL(server), { pathname: '/chatkit_bench' }).toString();
-const lines: string[] = [];
+const report = createReport();
+const { lines, say, table } = report;
 const results: Record<string, unknown> = { date: new Date().toISOString(), scale, size };
-const say = (line = '') => {
-  lines.push(line);
-  console.log(line);
-};
-const table = (head: string[], rows: Array<Array<string | number>>) => {
-  say(`| ${head.join(' | ')} |`);
-  say(`|${head.map(() => '---').join('|')}|`);
-  for (const row of rows) say(`| ${row.join(' | ')} |`);
-  say();
-};
 
 async function admin(statement: string) {
   const client = new pg.Client({ connectionString: server });
@@ -167,7 +164,11 @@ try {
   say(`## threads list: a user with ${size.userThreads.toLocaleString()} threads among ${size.threads.toLocaleString()}, ms p50 / p99`);
   table(['page', 'ours (keyset on updated_at, id)', 'seed (BEGIN, OFFSET, COMMIT)'], threadRows);
 
-  // ---- 4. Lambda bundles ----
+  // ---- 4. over a simulated network, as a Lambda reaches Neon ----
+  if (pgBouncerInstalled()) results.network = await benchNetwork({ databaseUrl: benchUrl, size, iterations: networkIterations, report });
+  else say(`## Over a simulated network: skipped (no PgBouncer at ${PGBOUNCER_BINARY})\n`);
+
+  // ---- 5. Lambda bundles ----
   say('## Lambda bundles (esbuild, as the stack builds them) vs the same without minification and tree-shaking');
   const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
   mkdirSync(join(out, 'node_modules'));
@@ -202,7 +203,7 @@ try {
   rmSync(out, { recursive: true, force: true });
   table(['function', 'bundle', 'unminified, no tree-shaking', `init ms (median of ${initRuns})`, 'init ms, unminified', 'biggest inputs'], bundleRows);
 
-  // ---- 5. streaming ----
+  // ---- 6. streaming ----
   const model = await startScriptedOpenAI();
   const client = new OpenAI({ apiKey: 'sk-bench', baseURL: model.baseURL, maxRetries: 0 });
   const chatkit = new ChatKitServer({ store: ours, responder: new OpenAIResponder({ client, model: 'bench', instructions: '' }) });
@@ -241,12 +242,13 @@ try {
     ],
   );
 
-  // ---- 6. local server throughput ----
+  // ---- 7. local server throughput ----
   process.env.JWT_SECRET = 'bench-secret';
   const logger = createLogger('bench');
   logger.setLogLevel('ERROR');
   const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret' })));
-  const files = new DiskAttachmentStore(mkdtempSync(join(tmpdir(), 'bench-files-')), 'bench-secret', () => 'http://127.0.0.1');
+  const filesDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
+  const files = new DiskAttachmentStore(filesDir, 'bench-secret', () => 'http://127.0.0.1');
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit, files });
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
@@ -254,15 +256,15 @@ try {
   const port = (listener.address() as { port: number }).port;
   const token = jwt.sign({ sub: BENCH_USER }, 'bench-secret', { algorithm: 'HS256', expiresIn: '1h' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-  const load = async (request: () => Promise<Response>, concurrency: number) => {
+  const load = async (request: (worker: number) => Promise<Response>, concurrency: number) => {
     const latencies: number[] = [];
     const deadline = performance.now() + loadSeconds * 1000;
     let failures = 0;
     await Promise.all(
-      Array.from({ length: concurrency }, async () => {
+      Array.from({ length: concurrency }, async (_, worker) => {
         while (performance.now() < deadline) {
           const started = performance.now();
-          const response = await request();
+          const response = await request(worker);
           await response.arrayBuffer();
           if (!response.ok) failures++;
           latencies.push(performance.now() - started);
@@ -274,12 +276,21 @@ try {
   const base = `http://127.0.0.1:${port}`;
   const health = await load(() => fetch(`${base}/health`), 16);
   const itemsList = await load(() => fetch(`${base}/threads/${DEEP_THREAD}/messages?limit=20`, { headers }), 16);
-  const chatTurn = await load(() => {
+  // A thread per worker: a thread takes one turn at a time (a second is 409 thread_busy).
+  const turnWorkers = 8;
+  const turnBodies: string[] = [];
+  for (let worker = 0; worker < turnWorkers; worker++) {
+    const thread = { ...streamThread, id: `thr_load_${worker}` };
+    await ours.createThread(thread, null, ctx);
+    turnBodies.push(turnBody.replace(streamThread.id, thread.id));
+  }
+  const chatTurn = await load((worker) => {
     model.enqueue({ text: ['A', ' short', ' answer.'] });
-    return fetch(`${base}/chatkit`, { method: 'POST', headers, body: turnBody });
-  }, 8);
+    return fetch(`${base}/chatkit`, { method: 'POST', headers, body: turnBodies[worker] });
+  }, turnWorkers);
   listener.close();
   await model.close();
+  rmSync(filesDir, { recursive: true, force: true });
   results.throughput = { health, itemsList, chatTurn };
   say(`## Local server on ${cpu.length} cores (load generator in the same process), ${loadSeconds} s each`);
   table(
@@ -294,6 +305,14 @@ try {
   await database.close();
   await admin('DROP DATABASE IF EXISTS chatkit_bench WITH (FORCE)');
 }
+
+// ---- 8. dev on PGlite: memory ----
+results.pgliteMemory = await benchPgliteMemory({
+  serverUrl: server,
+  runs: scale === 'full' ? 3 : 1,
+  sharedBuffers: scale === 'full' ? ['32MB', '16MB', '8MB'] : ['16MB'],
+  report,
+});
 
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);

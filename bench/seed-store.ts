@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { itemPlainText, type ThreadItem } from '../shared/protocol/index.js';
 import type { Schema } from '../shared/store/schema.js';
 
 /**
@@ -21,6 +22,16 @@ export class SeedStyleStore {
       trx
         .insertInto('chatkit_thread_items')
         .values({ id: item.id, thread_id: threadId, type: item.type, content_text: item.text, data: JSON.stringify(item), created_at: item.created_at })
+        .execute(),
+    );
+  }
+
+  /** addItem for a whole ChatKit item (what a full turn stores and reads back as history). */
+  addThreadItem(threadId: string, item: ThreadItem) {
+    return this.db.transaction().execute((trx) =>
+      trx
+        .insertInto('chatkit_thread_items')
+        .values({ id: item.id, thread_id: threadId, type: item.type, content_text: itemPlainText(item), data: JSON.stringify(item), created_at: item.created_at })
         .execute(),
     );
   }
