@@ -138,7 +138,9 @@ async function openPglite(options: DatabaseOptions): Promise<OpenPool> {
   ]);
   const dataDir = options.dataDir ?? '.data';
   if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  // PGlite's default 128 MB of shared buffers is sized for a server; a laptop's dev database is
+  // fine with 16 MB, and the dev server holds 100-150 MiB less (npm run bench, PGlite memory).
+  const pglite = await PGlite.create(dataDir, { startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'] });
   // Served over the wire protocol so that PGlite takes the same query path as production.
   const port = await freePort();
   const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port, maxConnections: 16 });
