@@ -1,10 +1,12 @@
 import { createPublicKey } from 'node:crypto';
-import type { Algorithm } from 'jsonwebtoken';
+
+/** What a PEM public key signs with: decided by the key, never by the token. */
+export type PublicKeyAlgorithm = 'RS256' | 'ES256';
 
 /** Where the keys that sign users' tokens come from: exactly one. */
 export type KeySource =
   | { kind: 'secret'; secret: string; algorithms: ['HS256'] }
-  | { kind: 'public-key'; publicKey: string; algorithms: Algorithm[] }
+  | { kind: 'public-key'; publicKey: string; algorithms: [PublicKeyAlgorithm] }
   | { kind: 'jwks'; jwksUri: string };
 
 export interface AuthConfig {
@@ -41,7 +43,7 @@ function pem(value: string): string {
 }
 
 /** A public key admits only its own family's algorithms: never HS*, so no algorithm confusion. */
-export function algorithmsForKey(publicKey: string): Algorithm[] {
+export function algorithmsForKey(publicKey: string): [PublicKeyAlgorithm] {
   const type = createPublicKey(publicKey).asymmetricKeyType;
   if (type === 'rsa') return ['RS256'];
   if (type === 'ec') return ['ES256'];
