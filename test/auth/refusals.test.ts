@@ -107,3 +107,16 @@ describe('key sets that fail', () => {
     expect(fetches).toBe(0);
   });
 });
+
+describe('settings no token could be checked with', () => {
+  it('refuses them when read, not token by token', () => {
+    const short = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+    expect(() => authConfigFromEnv({ JWT_PUBLIC_KEY: pem(short.publicKey) })).toThrow(/rsa 1024-bit key/);
+    expect(() => authConfigFromEnv({ JWT_PUBLIC_KEY: pem(p384.publicKey) })).toThrow(/ec secp384r1 key/);
+    for (const url of ['not a url', 'file:///etc/jwks.json']) expect(() => authConfigFromEnv({ JWT_JWKS_URL: url })).toThrow(/JWT_JWKS_URL/);
+    for (const tolerance of ['abc', '-5', 'Infinity']) {
+      expect(() => authConfigFromEnv({ JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SECONDS: tolerance })).toThrow(/JWT_CLOCK_TOLERANCE_SECONDS/);
+    }
+  });
+});
