@@ -3,7 +3,7 @@
  * serve. With no DATABASE_URL it keeps its data in an embedded PostgreSQL (PGlite) under DATA_DIR.
  */
 import { serve } from '@hono/node-server';
-import jwt from 'jsonwebtoken';
+import { SignJWT } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ const dataDir = env.DATA_DIR ?? '.data';
 const generatedSecret = !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL;
 if (generatedSecret) env.JWT_SECRET = keptSecret(dataDir, 'dev-jwt-secret');
 const verifier = createTokenVerifier(authConfigFromEnv(env));
+const devToken = generatedSecret ? await devUserToken(env.JWT_SECRET!) : undefined;
 
 const database = await openDatabase(databaseOptionsFromEnv(env, 'app'));
 const migrating = env.DATABASE_URL_UNPOOLED ? await openDatabase(databaseOptionsFromEnv(env, 'migrate')) : database;
@@ -51,10 +52,9 @@ const server = serve({ fetch: app.fetch, hostname, port }, (info) => {
   url = `http://${hostname}:${info.port}`;
   say(`database: ${database.driver}${database.driver === 'pglite' ? ` in ${dataDir}` : ''}; migrations applied now: ${applied.length ? applied.join(', ') : 'none (up to date)'}`);
   say(`ChatKit backend listening on ${url} (POST /chatkit, GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages, GET /openapi.json)`);
-  if (generatedSecret) {
-    const token = jwt.sign({ sub: 'dev-user' }, env.JWT_SECRET!, { algorithm: 'HS256', expiresIn: '12h' });
+  if (devToken) {
     say(`No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: using a generated dev secret (kept in ${dataDir}). A token for user "dev-user":`);
-    say(`  export TOKEN=${token}`);
+    say(`  export TOKEN=${devToken}`);
     say(`  curl -s ${url}/threads -H "Authorization: Bearer $TOKEN"`);
   }
 });
@@ -74,6 +74,11 @@ async function stop(signal: string) {
 }
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
+
+/** A token for "dev-user" under the generated secret, printed for curl. */
+function devUserToken(secret: string): Promise<string> {
+  return new SignJWT({ sub: 'dev-user' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime('12h').sign(new TextEncoder().encode(secret));
+}
 
 /** A secret made once and kept beside the dev data, so tokens and signed URLs stay valid across restarts. */
 function keptSecret(dataDir: string, name: string): string {

@@ -31,7 +31,7 @@ export const ARCHITECTURE = Architecture.ARM_64;
 
 /**
  * How every function is bundled: ESM for Node 22, minified with source maps, the AWS SDK left to
- * the runtime. Packages that call `require` (jsonwebtoken, ws) need a real one in an ESM bundle.
+ * the runtime. Packages that call `require` (the X-Ray SDK, debug) need a real one in an ESM bundle.
  * The bundle test and the benchmarks build with exactly these options.
  */
 export const BUNDLING: BundlingOptions = {

@@ -1,2 +1,3 @@
-export { algorithmsForKey, authConfigFromEnv, type AuthConfig, type KeySource } from './config.js';
-export { AuthError, bearerToken, createTokenVerifier, type AuthErrorCode, type TokenVerifier } from './verifier.js';
+export { AuthError, type AuthErrorCode } from './auth-error.js';
+export { algorithmsForKey, authConfigFromEnv, type AuthConfig, type KeySource, type PublicKeyAlgorithm } from './config.js';
+export { bearerToken, createTokenVerifier, type TokenVerifier } from './verifier.js';
