@@ -118,9 +118,9 @@ async function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): Promis
 async function neonSettings<T extends object>(config: T, wsProxy: string | undefined): Promise<T> {
   // Node 22 (Lambda) has a WebSocket of its own; Node 20 (dev, tests) takes the `ws` package.
   neonConfig.webSocketConstructor = globalThis.WebSocket ?? (await import('ws')).default;
-  // Coalescing waits for more writes in the same tick (~1.2 ms a query, measured); a store call
-  // sends one statement and waits for it, so there is never anything to coalesce.
-  neonConfig.coalesceWrites = false;
+  // coalesceWrites stays on (the default): turned off, a statement's protocol messages leave as
+  // separate small writes, and through TCP hops (the bench's PgBouncer path) each turn waited on
+  // delayed ACKs, 3.8 ms → 44 ms at RTT 0 (npm run bench, 2026-11-25).
   if (wsProxy) {
     // Local testing only (a plain-WebSocket bridge, no TLS). The driver reads these globally.
     neonConfig.wsProxy = (host, port) => `${wsProxy}/v1?address=${host}:${port}`;
