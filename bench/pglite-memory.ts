@@ -36,7 +36,8 @@ const withOptions = (label: string, options: PGliteOptions): Variant => ({
 
 /** Restarts on an existing data dir (what `npm run dev` does after its first start), as shipped and with options. */
 const variants = (sizes: string[]): Variant[] => [
-  { label: `${shipped}, as shipped (PGlite default: shared_buffers=128MB)`, probe: (dataDir) => ({ kind: 'pglite', dataDir }) },
+  { label: 'PGlite with its defaults (shared_buffers=128MB): the baseline', probe: (dataDir) => ({ kind: 'pglite-options', dataDir, options: {} }) },
+  { label: `${shipped}, as shipped (shared_buffers=16MB, shared/db/connect.ts)`, probe: (dataDir) => ({ kind: 'pglite', dataDir }) },
   withOptions('relaxedDurability: true', { relaxedDurability: true }),
   ...sizes.map(sharedBuffers),
   withOptions('initialMemory: 64 MiB', { initialMemory: 64 * 2 ** 20 }),
