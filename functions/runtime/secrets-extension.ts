@@ -1,5 +1,8 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
 /** How long one read may take before it fails (and is retried on the next call). */
 export const SECRET_READ_TIMEOUT_MS = 3_000;
+const NOT_LISTENING_RETRY_MS = 20;
 
 /**
  * Reads a Secrets Manager secret (a JSON object of string values) from the AWS Parameters and
@@ -12,7 +15,7 @@ export async function readSecretFromExtension(variable: string, arn: string, { t
   let response: Response;
   let body: string;
   try {
-    response = await fetch(url, {
+    response = await fetchOnceListening(url, {
       headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -24,6 +27,24 @@ export async function readSecretFromExtension(variable: string, arn: string, { t
   if (!response.ok) throw new Error(`The Parameters and Secrets extension answered ${response.status} for the secret ${variable}`);
   return secretObject(variable, body);
 }
+
+/**
+ * Lambda starts the function's init once its extensions have registered, not once they listen:
+ * a read at init may come before the extension's server is up. Until `signal` gives up.
+ */
+async function fetchOnceListening(url: string, init: RequestInit & { signal: AbortSignal }): Promise<Response> {
+  for (;;) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (!connectionRefused(error) || init.signal.aborted) throw error;
+      await delay(NOT_LISTENING_RETRY_MS);
+      if (init.signal.aborted) throw error;
+    }
+  }
+}
+
+const connectionRefused = (error: unknown) => ((error as Error).cause as { code?: unknown } | undefined)?.code === 'ECONNREFUSED';
 
 /** fetch's own message is only "fetch failed"; its cause says why (ECONNREFUSED). */
 function reason(error: unknown): string {

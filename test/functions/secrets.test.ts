@@ -9,13 +9,16 @@ const JWT_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/jw
 const VARIABLES = ['DATABASE_SECRET_ARN', 'OPENAI_SECRET_ARN', 'JWT_SECRET_ARN', 'DATABASE_URL', 'JWT_SECRET', 'JWT_ISSUER'];
 
 let extension: SecretsExtensionStandIn;
+let extensionPort: string;
 beforeAll(async () => {
   extension = await startSecretsExtension();
+  extensionPort = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT!;
 });
 afterAll(() => extension.close());
 beforeEach(() => {
   for (const name of VARIABLES) delete process.env[name];
   process.env.AWS_SESSION_TOKEN = 'stand-in-session-token';
+  process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = extensionPort;
   extension.reads.length = 0;
 });
 
@@ -85,14 +88,27 @@ describe('secrets read from the Parameters and Secrets extension', () => {
     expect(process.env.JWT_SECRET).toBe('shh');
   });
 
-  it('says where the extension is not listening', async () => {
-    const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT;
-    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(await closedPort());
+  it('waits for an extension that is not listening yet (Lambda starts the init before it is)', async () => {
+    const port = await closedPort();
+    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(port);
+    const read = readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const late = await startSecretsExtension({ port });
+    late.script(secretAnswer({ JWT_SECRET: 'late' }));
     try {
-      await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN)).rejects.toThrow(/^Reading the secret JWT_SECRET_ARN .* failed: fetch failed \(ECONNREFUSED\)$/);
+      await expect(read).resolves.toEqual({ JWT_SECRET: 'late' });
     } finally {
-      process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = port;
+      await late.close();
     }
+  });
+
+  it('says the extension is not listening when it never does, after a bounded time', async () => {
+    process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(await closedPort());
+    const started = Date.now();
+    await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN, { timeoutMs: 300 })).rejects.toThrow(
+      /^Reading the secret JWT_SECRET_ARN from the Parameters and Secrets extension failed: fetch failed \(ECONNREFUSED\)$/,
+    );
+    expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses a secret that is not a JSON object without quoting it', async () => {

@@ -23,7 +23,7 @@ export interface SecretsExtensionStandIn {
  * the functions through PARAMETERS_SECRETS_EXTENSION_HTTP_PORT (set here, with AWS_SESSION_TOKEN).
  * Like the extension, it refuses a request without the function's session token.
  */
-export async function startSecretsExtension(sessionToken = 'stand-in-session-token'): Promise<SecretsExtensionStandIn> {
+export async function startSecretsExtension({ sessionToken = 'stand-in-session-token', port = 0 } = {}): Promise<SecretsExtensionStandIn> {
   let answers: ExtensionAnswer[] = [{ status: 404, body: 'nothing scripted' }];
   const reads: string[] = [];
   const hanging = new Set<ServerResponse>();
@@ -36,7 +36,7 @@ export async function startSecretsExtension(sessionToken = 'stand-in-session-tok
     if (answer === 'hang') return void hanging.add(response);
     response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body ?? '');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String((server.address() as AddressInfo).port);
   process.env.AWS_SESSION_TOKEN = sessionToken;
   return {
