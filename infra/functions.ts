@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { fileURLToPath } from 'node:url';
 
@@ -28,6 +28,12 @@ export type FunctionName = keyof typeof FUNCTIONS;
 
 export const RUNTIME = Runtime.NODEJS_22_X;
 export const ARCHITECTURE = Architecture.ARM_64;
+
+/**
+ * The AWS Parameters and Secrets Lambda Extension: functions read their secrets from it over
+ * localhost (functions/runtime/secrets.ts) instead of loading the Secrets Manager SDK at init.
+ */
+export const SECRETS_EXTENSION = ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, { cacheEnabled: true });
 
 /**
  * How every function is bundled: ESM for Node 22, minified with source maps, the AWS SDK left to

@@ -6,7 +6,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { join } from 'node:path';
 import { metricsNamespace } from '../functions/runtime/metric-names.js';
-import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, type FunctionName, type FunctionSpec } from './functions.js';
+import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, SECRETS_EXTENSION, type FunctionName, type FunctionSpec } from './functions.js';
 import { acceptFinding, BASIC_EXECUTION_ROLE } from './nag.js';
 import type { StackSettings } from './settings.js';
 
@@ -41,6 +41,7 @@ export function productFunction(
     description: spec.description,
     bundling: BUNDLING,
     tracing: Tracing.ACTIVE,
+    paramsAndSecrets: SECRETS_EXTENSION,
     logGroup: new LogGroup(scope, `${name}Logs`, { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
     environment: {
       NODE_ENV: 'production',

@@ -1,10 +1,14 @@
 import jwt from 'jsonwebtoken';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { emfLines } from '../support/emf.js';
+import { secretAnswer, startSecretsExtension, type SecretsExtensionStandIn } from '../support/secrets-extension.js';
 
-// Secrets Manager as the authorizer reads it, scripted per test.
-const getSecret = vi.hoisted(() => vi.fn());
-vi.mock('@aws-lambda-powertools/parameters/secrets', () => ({ getSecret }));
+// The secrets extension as the authorizer reads it, scripted per test.
+let extension: SecretsExtensionStandIn;
+beforeAll(async () => {
+  extension = await startSecretsExtension();
+});
+afterAll(() => extension.close());
 
 const secret = 'authorizer-operations-secret';
 const event = (authorizationToken: string) => ({
@@ -21,14 +25,14 @@ let stdout: ReturnType<typeof emfLines>;
 beforeEach(() => {
   Object.assign(process.env, { JWT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/jwt-AbCdEf', POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_SERVICE_NAME: 'chatkit-authorizer', POWERTOOLS_LOG_LEVEL: 'SILENT' });
   delete process.env.JWT_SECRET;
-  getSecret.mockReset();
+  extension.reads.length = 0;
   stdout = emfLines();
 });
 afterEach(() => stdout.restore());
 
 describe('the authorizer in operation', () => {
   it('counts a refused token as TokensRefused, not as a failure', async () => {
-    getSecret.mockResolvedValue({ JWT_SECRET: secret });
+    extension.script(secretAnswer({ JWT_SECRET: secret }));
     const handler = await freshAuthorizer();
     const expired = jwt.sign({ sub: 'u', exp: Math.floor(Date.now() / 1000) - 60 }, secret, { algorithm: 'HS256' });
     await expect(handler(event(`Bearer ${expired}`))).rejects.toThrow(/^Unauthorized$/);
@@ -36,7 +40,7 @@ describe('the authorizer in operation', () => {
   });
 
   it('counts anything else that goes wrong as AuthorizerFailures (what the alarm watches)', async () => {
-    getSecret.mockRejectedValue(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    extension.script({ status: 400, body: '{"__type":"ThrottlingException","message":"Rate exceeded"}' });
     const handler = await freshAuthorizer();
     const token = jwt.sign({ sub: 'u' }, secret, { algorithm: 'HS256', expiresIn: '5m' });
     await expect(handler(event(`Bearer ${token}`))).rejects.not.toThrow(/^Unauthorized$/);
@@ -44,12 +48,12 @@ describe('the authorizer in operation', () => {
   });
 
   it('reads the secret again after a failed read, instead of failing until the instance is recycled', async () => {
-    getSecret.mockRejectedValueOnce(new Error('connect ETIMEDOUT')).mockResolvedValue({ JWT_SECRET: secret });
+    extension.script({ status: 500 }, secretAnswer({ JWT_SECRET: secret }));
     const handler = await freshAuthorizer();
     const token = jwt.sign({ sub: 'user-7' }, secret, { algorithm: 'HS256', expiresIn: '5m' });
-    await expect(handler(event(`Bearer ${token}`))).rejects.toThrow(/ETIMEDOUT/);
+    await expect(handler(event(`Bearer ${token}`))).rejects.toThrow(/answered 500 for the secret JWT_SECRET_ARN/);
     await expect(handler(event(`Bearer ${token}`))).resolves.toMatchObject({ principalId: 'user-7' });
     await expect(handler(event(`Bearer ${token}`))).resolves.toMatchObject({ principalId: 'user-7' });
-    expect(getSecret).toHaveBeenCalledTimes(2); // then kept: once per cold start
+    expect(extension.reads).toHaveLength(2); // then kept: once per cold start
   });
 });

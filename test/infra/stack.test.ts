@@ -183,6 +183,21 @@ describe('functions and secrets', () => {
     expect(json).not.toMatch(/sk-[A-Za-z0-9]/);
   });
 
+  it('gives every function the Parameters and Secrets extension, caching, on the port the functions read', () => {
+    const fns = resources('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
+    expect(fns).toHaveLength(7);
+    for (const [id, f] of fns) {
+      expect(f.Properties.Layers, id).toEqual([expect.stringMatching(/^arn:aws:lambda:eu-west-1:\d{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:\d+$/)]);
+      expect(f.Properties.Environment.Variables, id).toMatchObject({
+        PARAMETERS_SECRETS_EXTENSION_CACHE_ENABLED: 'true',
+        PARAMETERS_SECRETS_EXTENSION_HTTP_PORT: '2773',
+        PARAMETERS_SECRETS_EXTENSION_CACHE_SIZE: expect.any(String),
+        PARAMETERS_SECRETS_EXTENSION_LOG_LEVEL: expect.any(String),
+        PARAMETERS_SECRETS_EXTENSION_MAX_CONNECTIONS: expect.any(String),
+      });
+    }
+  });
+
   it('grants a secret given by complete ARN exactly, without the partial-ARN wildcard', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/db-prod01-AbC123';
     const statements = Object.values(synth({ databaseSecretName: arn }).template.findResources('AWS::IAM::Policy'))

@@ -1,0 +1,70 @@
+import { setTimeout as delay } from 'node:timers/promises';
+
+/** How long one read may take before it fails (and is retried on the next call). */
+export const SECRET_READ_TIMEOUT_MS = 3_000;
+const NOT_LISTENING_RETRY_MS = 20;
+
+/**
+ * Reads a Secrets Manager secret (a JSON object of string values) from the AWS Parameters and
+ * Secrets Lambda Extension on localhost, authenticated by the function's session token. Errors
+ * name `variable`, the environment variable holding the ARN, and never carry the secret.
+ */
+export async function readSecretFromExtension(variable: string, arn: string, { timeoutMs = SECRET_READ_TIMEOUT_MS } = {}): Promise<Record<string, unknown>> {
+  const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
+  const url = `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`;
+  let response: Response;
+  let body: string;
+  try {
+    response = await fetchOnceListening(url, {
+      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    body = await response.text();
+  } catch (error) {
+    throw new Error(`Reading the secret ${variable} from the Parameters and Secrets extension failed: ${reason(error)}`, { cause: error });
+  }
+  // The extension logs why (access denied, not found, throttled) in the function's log group.
+  if (!response.ok) throw new Error(`The Parameters and Secrets extension answered ${response.status} for the secret ${variable}`);
+  return secretObject(variable, body);
+}
+
+/**
+ * Lambda starts the function's init once its extensions have registered, not once they listen:
+ * a read at init may come before the extension's server is up. Until `signal` gives up.
+ */
+async function fetchOnceListening(url: string, init: RequestInit & { signal: AbortSignal }): Promise<Response> {
+  for (;;) {
+    try {
+      return await fetch(url, init);
+    } catch (error) {
+      if (!connectionRefused(error) || init.signal.aborted) throw error;
+      await delay(NOT_LISTENING_RETRY_MS);
+      if (init.signal.aborted) throw error;
+    }
+  }
+}
+
+const connectionRefused = (error: unknown) => ((error as Error).cause as { code?: unknown } | undefined)?.code === 'ECONNREFUSED';
+
+/** fetch's own message is only "fetch failed"; its cause says why (ECONNREFUSED). */
+function reason(error: unknown): string {
+  const cause = (error as Error).cause as { code?: unknown; message?: unknown } | undefined;
+  const why = cause?.code ?? cause?.message;
+  return `${(error as Error).message}${typeof why === 'string' ? ` (${why})` : ''}`;
+}
+
+function secretObject(variable: string, body: string): Record<string, unknown> {
+  // JSON.parse quotes the text it fails on in its message: the secret's must not reach a log.
+  const parse = (text: unknown): unknown => {
+    try {
+      return typeof text === 'string' ? JSON.parse(text) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const secret = parse((parse(body) as { SecretString?: unknown } | undefined)?.SecretString);
+  if (typeof secret !== 'object' || secret === null || Array.isArray(secret)) {
+    throw new Error(`The secret ${variable} is not a JSON object of string values`);
+  }
+  return secret as Record<string, unknown>;
+}
