@@ -1,5 +1,5 @@
-import { CopyObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as S3 from '@aws-sdk/client-s3';
+import type { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BadRequestError } from '../../shared/errors.js';
 import type { Attachment } from '../../shared/protocol/index.js';
 import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../../shared/server/attachment-store.js';
@@ -22,15 +22,16 @@ interface S3Metadata {
  */
 export class S3AttachmentStore implements AttachmentStore {
   constructor(
-    private readonly s3: S3Client,
+    private readonly sdk: S3Sdk,
+    private readonly s3: S3.S3Client,
     private readonly bucket: string,
   ) {}
 
   async createAttachment(params: UploadRequest, id: string, ctx: RequestContext): Promise<Attachment> {
     const key = `pending/${encodeURIComponent(ctx.userId)}/${id}`;
     const type = mediaType(params.mime_type);
-    const put = new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: type, ContentLength: params.size });
-    const url = await getSignedUrl(this.s3, put, { expiresIn: UPLOAD_SECONDS, signableHeaders: new Set(['content-type', 'content-length']) });
+    const put = new this.sdk.s3.PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: type, ContentLength: params.size });
+    const url = await this.sdk.getSignedUrl(this.s3, put, { expiresIn: UPLOAD_SECONDS, signableHeaders: new Set(['content-type', 'content-length']) });
     const metadata: S3Metadata = { key, size: params.size };
     const base = { id, name: params.name, mime_type: params.mime_type, upload_descriptor: { url, method: 'PUT' as const, headers: { 'content-type': type } }, metadata: { ...metadata } };
     return isImageType(type) ? { ...base, type: 'image', preview_url: await this.signedGet(key) } : { ...base, type: 'file' };
@@ -41,7 +42,7 @@ export class S3AttachmentStore implements AttachmentStore {
     let attachedKey = key;
     if (key.startsWith('pending/')) {
       attachedKey = key.replace(/^pending\//, 'attached/');
-      const head = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: { name?: string }) => {
+      const head = await this.s3.send(new this.sdk.s3.HeadObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: { name?: string }) => {
         if (error.name === 'NotFound' || error.name === 'NoSuchKey') return null;
         throw error;
       });
@@ -49,8 +50,8 @@ export class S3AttachmentStore implements AttachmentStore {
       if (head.ContentLength !== size || mediaType(head.ContentType ?? '') !== mediaType(attachment.mime_type)) {
         throw new BadRequestError(`attachment ${attachment.id} is not what was declared (${size} bytes of ${attachment.mime_type})`, 'attachment_mismatch');
       }
-      await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: attachedKey, CopySource: `${this.bucket}/${encodeKey(key)}` }));
-      await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }], Quiet: true } }));
+      await this.s3.send(new this.sdk.s3.CopyObjectCommand({ Bucket: this.bucket, Key: attachedKey, CopySource: `${this.bucket}/${encodeKey(key)}` }));
+      await this.s3.send(new this.sdk.s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }], Quiet: true } }));
     }
     const { upload_descriptor: _uploaded, ...rest } = attachment;
     const confirmed = { ...rest, metadata: { ...attachment.metadata, key: attachedKey } } as Attachment;
@@ -66,27 +67,42 @@ export class S3AttachmentStore implements AttachmentStore {
   }
 
   async read(attachment: Attachment): Promise<Buffer> {
-    const object = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: s3Metadata(attachment).key }));
+    const object = await this.s3.send(new this.sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: s3Metadata(attachment).key }));
     return Buffer.from(await object.Body!.transformToByteArray());
   }
 
   async deleteAttachment(attachment: Attachment): Promise<void> {
     const { key } = s3Metadata(attachment);
     const keys = [key.replace(/^attached\//, 'pending/'), key.replace(/^pending\//, 'attached/')];
-    await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+    await this.s3.send(new this.sdk.s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
   }
 
   private signedGet(key: string): Promise<string> {
-    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: VIEW_SECONDS });
+    return this.sdk.getSignedUrl(this.s3, new this.sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: VIEW_SECONDS });
   }
+}
+
+/** The AWS SDK parts the store uses (the Lambda runtime provides them). */
+export interface S3Sdk {
+  s3: typeof S3;
+  getSignedUrl: typeof getSignedUrl;
+}
+
+/**
+ * Loaded on first use, not at cold start: esbuild hoists a bundled module's static imports of
+ * external packages to the top of the bundle, so only a dynamic import keeps the SDK off init.
+ */
+export async function loadS3Sdk(): Promise<S3Sdk> {
+  const [s3, presigner] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/s3-request-presigner')]);
+  return { s3, getSignedUrl: presigner.getSignedUrl };
 }
 
 /**
  * The client a presigner can use: the SDK's default flexible checksums would sign a checksum of
  * the empty body into a presigned PUT, which no real upload matches.
  */
-export function attachmentsS3Client(options: ConstructorParameters<typeof S3Client>[0] = {}): S3Client {
-  return new S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...options });
+export function attachmentsS3Client(sdk: S3Sdk, options: S3.S3ClientConfig = {}): S3.S3Client {
+  return new sdk.s3.S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...options });
 }
 
 function s3Metadata(attachment: Attachment): S3Metadata {

@@ -1,6 +1,5 @@
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { S3AttachmentStore } from '../../functions/runtime/s3-attachments.js';
 import type { Attachment, ThreadItem } from '../../shared/protocol/index.js';
 import { input, startChatKit, threadIdOf, type ChatKitHarness, type User } from '../support/chatkit-harness.js';
 import { uid } from '../support/fixtures.js';
@@ -16,7 +15,7 @@ let user: User;
 
 beforeAll(async () => {
   s3 = await startS3();
-  h = await startChatKit({ attachments: new S3AttachmentStore(s3.client, s3.bucket), attachmentPolicy: { types: ['image/*', 'application/pdf', 'text/plain'], maxBytes: 1024 * 1024 } });
+  h = await startChatKit({ attachments: s3.store, attachmentPolicy: { types: ['image/*', 'application/pdf', 'text/plain'], maxBytes: 1024 * 1024 } });
 });
 afterAll(async () => {
   await h?.close();
