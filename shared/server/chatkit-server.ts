@@ -206,18 +206,23 @@ export class ChatKitServer {
       case 'threads.add_client_tool_output': {
         const lease = this.lease();
         const { thread, history } = await this.store.beginTurn(request.params.thread_id, { lease, historyLimit: this.historyWindow }, ctx);
-        const latest = history.at(-1);
-        if (latest?.type !== 'client_tool_call' || latest.status !== 'pending') {
+        try {
+          const latest = history.at(-1);
+          if (latest?.type !== 'client_tool_call' || latest.status !== 'pending') {
+            throw new BadRequestError('the thread has no pending client tool call to take an output', 'no_pending_tool_call');
+          }
+          const completed: ClientToolCallItem = { ...latest, status: 'completed', output: request.params.result };
+          await this.store.saveItem(thread.id, completed, ctx);
+          // Calls the user left unanswered (they wrote instead) can never get an output: drop them.
+          const dangling = history.filter((item) => item.type === 'client_tool_call' && item.status === 'pending' && item.id !== latest.id);
+          for (const call of dangling) await this.store.deleteThreadItem(thread.id, call.id, ctx);
+          const rest = history.filter((item) => !dangling.includes(item) && item !== latest);
+          return answer({ thread, item: null, history: [...rest, completed], lease, prefix: [] });
+        } catch (error) {
+          // Refused before any stream: the thread is free again at once, not when the lease expires.
           await this.releaseQuietly(thread.id, lease, ctx);
-          throw new BadRequestError('the thread has no pending client tool call to take an output', 'no_pending_tool_call');
+          throw error;
         }
-        const completed: ClientToolCallItem = { ...latest, status: 'completed', output: request.params.result };
-        await this.store.saveItem(thread.id, completed, ctx);
-        // Calls the user left unanswered (they wrote instead) can never get an output: drop them.
-        const dangling = history.filter((item) => item.type === 'client_tool_call' && item.status === 'pending' && item.id !== latest.id);
-        for (const call of dangling) await this.store.deleteThreadItem(thread.id, call.id, ctx);
-        const rest = history.filter((item) => !dangling.includes(item) && item !== latest);
-        return answer({ thread, item: null, history: [...rest, completed], lease, prefix: [] });
       }
       case 'threads.add_structured_input': {
         const { thread_id, item_id, input } = request.params;

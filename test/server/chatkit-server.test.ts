@@ -244,6 +244,9 @@ describe('turns without a new message', () => {
       { type: 'function_call_output', call_id: 'call_1', output: '{"city":"London"}' },
     ]);
     await expect(call({ type: 'threads.add_client_tool_output', params: { thread_id: threadId, result: {} } })).rejects.toMatchObject({ status: 400, code: 'no_pending_tool_call' });
+    // The refusal left the thread free: the next message is answered, not 409.
+    model.enqueue({ text: 'Anything else?' });
+    expect((await stream({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Thanks') } })).filter((e) => e.type === 'error')).toEqual([]);
   });
 
   it('structured input answers replace the pending item, then the turn continues', async () => {
