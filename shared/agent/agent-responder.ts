@@ -70,7 +70,7 @@ export class AgentResponder implements Responder {
   }
 
   /** The agent's tools, which a client may pick with `inference_options.tool_choice`. */
-  get tools(): readonly string[] {
+  tools(): readonly string[] {
     return this.options.agent.tools.map((tool) => tool.name);
   }
 

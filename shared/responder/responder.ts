@@ -33,7 +33,12 @@ export interface Responder {
    * Tools a client may pick with `inference_options.tool_choice` (by id); a choice of any other
    * tool is refused before the turn starts. None: the client may not pick a tool.
    */
-  readonly tools?: readonly string[];
+  tools?(): readonly string[] | Promise<readonly string[]>;
+  /**
+   * Called as a turn's first statement goes to the database: a responder that loads lazily starts
+   * loading now, so that its cost overlaps that round trip instead of adding to it.
+   */
+  prepare?(): void;
 }
 
 /** Speech to text for `input.transcribe`. */

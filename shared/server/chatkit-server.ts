@@ -177,6 +177,9 @@ export class ChatKitServer {
     signal: AbortSignal,
     waitUntil: RequestOptions['waitUntil'],
   ): Promise<AsyncIterable<ThreadStreamEvent>> {
+    // After the current tick, when the turn's first statement is on the wire: a lazy responder
+    // then loads during that round trip rather than before it.
+    if (this.responder.prepare) setImmediate(() => this.responder.prepare?.());
     const answer = (turn: Turn, lead: ThreadStreamEvent[] = []) =>
       this.run(turn, ctx, signal, waitUntil, (turnSignal) => this.respond(turn, ctx, lead, turnSignal));
     switch (request.type) {
@@ -274,7 +277,7 @@ export class ChatKitServer {
     if (model !== undefined && models && !models.includes(model)) {
       throw new BadRequestError(`inference_options.model: expected one of ${models.join(', ')}`, 'model_not_allowed');
     }
-    const tools = this.responder.tools ?? [];
+    const tools = tool_choice ? ((await this.responder.tools?.()) ?? []) : [];
     if (tool_choice && !tools.includes(tool_choice.id)) {
       throw new BadRequestError(
         tools.length ? `inference_options.tool_choice.id: expected one of ${tools.join(', ')}` : 'inference_options.tool_choice: this assistant offers no tools to choose',

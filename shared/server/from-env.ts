@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { AgentResponder, assistantToolTask, createAssistant } from '../agent/index.js';
+import { DeferredResponder } from '../responder/deferred-responder.js';
 import { EchoResponder } from '../responder/echo-responder.js';
 import { DEFAULT_MODEL, OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
@@ -49,15 +49,19 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
   const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
-  const responder = new AgentResponder({
-    client,
-    model,
-    agent: createAssistant({ model, instructions }),
-    toolTask: assistantToolTask,
-    onUsage: (usage) => {
-      log.info('turn usage', usage);
-      onUsage?.(usage);
-    },
+  // The Agents SDK loads with the first turn (overlapping its first database round trip), not at cold start.
+  const responder = new DeferredResponder(async () => {
+    const { AgentResponder, assistantToolTask, createAssistant } = await import('../agent/index.js');
+    return new AgentResponder({
+      client,
+      model,
+      agent: createAssistant({ model, instructions }),
+      toolTask: assistantToolTask,
+      onUsage: (usage) => {
+        log.info('turn usage', usage);
+        onUsage?.(usage);
+      },
+    });
   });
   return new ChatKitServer({
     ...common,
