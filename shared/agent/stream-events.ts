@@ -149,14 +149,10 @@ export class StreamEventMapper {
     return { events: [this.done(call)], keepOpen };
   }
 
-  /**
-   * The run failed: takes back everything it showed. The server deletes a removed item's row,
-   * so an item that is shown but not stored yet is stored (done) first.
-   */
+  /** The run failed: takes back everything it showed, stored or still open. */
   discard(): ThreadStreamEvent[] {
     const events: ThreadStreamEvent[] = [];
-    for (const item of this.open.values()) events.push({ type: 'thread.item.done', item: structuredClone(item) }, { type: 'thread.item.removed', item_id: item.id });
-    for (const id of this.stored) events.push({ type: 'thread.item.removed', item_id: id });
+    for (const id of [...this.open.keys(), ...this.stored]) events.push({ type: 'thread.item.removed', item_id: id });
     this.open.clear();
     this.stored.clear();
     this.messages.clear();

@@ -464,7 +464,11 @@ export class ChatKitServer {
         break;
       case 'thread.item.removed':
         pending.delete(event.item_id);
-        await this.store.deleteThreadItem(threadId, event.item_id, ctx);
+        // An item shown but never stored (still streaming when the responder takes it back) has
+        // no row: nothing to delete, as a DELETE of no rows in the reference's stores.
+        await this.store.deleteThreadItem(threadId, event.item_id, ctx).catch((error: unknown) => {
+          if (!(error instanceof NotFoundError)) throw error;
+        });
         break;
     }
   }

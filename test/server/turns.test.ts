@@ -1,7 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ThreadStreamEvent } from '../../shared/protocol/index.js';
-import { doneItems, input, startChatKit, threadIdOf, type ChatKitHarness, type User } from '../support/chatkit-harness.js';
+import { ChatKitServer } from '../../shared/server/index.js';
+import type { Responder } from '../../shared/responder/responder.js';
+import { clientEvents, doneItems, input, startChatKit, threadIdOf, type ChatKitHarness, type User } from '../support/chatkit-harness.js';
 import { uid } from '../support/fixtures.js';
 
 // Turns against each other and against deletes, on the real server: a deleted thread stays
@@ -79,6 +81,26 @@ describe('a deleted thread stays deleted', () => {
     expect(doneItems(events).map((i) => i.type)).toEqual(['user_message']);
     expect(await exists(threadId)).toBe(false);
     expect(await rowsOf(threadId)).toBe(0);
+  });
+});
+
+describe('an item taken back', () => {
+  it('is simply gone when it was shown but never stored: no error, nothing written', async () => {
+    const shownThenTakenBack: Responder = {
+      async *respond({ thread, ids }) {
+        const id = ids('message');
+        yield { type: 'thread.item.added', item: { id, thread_id: thread.id, created_at: new Date().toISOString(), type: 'assistant_message', content: [] } };
+        yield { type: 'thread.item.removed', item_id: id };
+      },
+      title: async () => 'Untitled',
+    };
+    const server = new ChatKitServer({ store: h.store, responder: shownThenTakenBack });
+    const threadId = await newThread();
+    const body = JSON.stringify({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Go') } });
+    const events = await clientEvents(await server.process(body, user, { signal: new AbortController().signal }));
+    expect(errors(events)).toEqual([]);
+    expect(events.map((e) => e.type)).toContain('thread.item.removed');
+    expect((await h.allItems(threadId, user)).map((i) => i.type)).toEqual(['user_message', 'assistant_message', 'user_message']);
   });
 });
 
