@@ -1,4 +1,4 @@
-import type { Migration } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import * as initial from './0001_initial.js';
 import * as turnLease from './0002_turn_lease.js';
 import * as search from './0003_search.js';

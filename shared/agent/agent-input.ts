@@ -18,7 +18,7 @@ export function toAgentInput(items: ResponseInputItem[]): AgentInputItem[] {
     if (item.type === 'function_call') {
       return { type: 'function_call', callId: item.call_id, name: item.name, arguments: item.arguments, status: 'completed' };
     }
-    if (item.type === 'function_call_output' && typeof item.output === 'string') {
+    if (item.type === 'function_call_output' && typeof item.output === 'string' && item.call_id) {
       return { type: 'function_call_result', callId: item.call_id, name: callNames.get(item.call_id) ?? '', status: 'completed', output: item.output };
     }
     return passThrough(item);

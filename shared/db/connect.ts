@@ -183,6 +183,7 @@ function counting(pool: PostgresPool, onQuery: (sql: string) => void): PostgresP
       return counted;
     },
     end: () => pool.end(),
+    options: pool.options,
   };
 }
 

@@ -17,6 +17,9 @@ const TIMEOUT_MESSAGES = /query read timeout|timeout exceeded when trying to con
 export function databaseFault(error: unknown): DatabaseUnavailableError['reason'] | null {
   if (error instanceof DatabaseUnavailableError) return error.reason;
   if (typeof error !== 'object' || error === null) return null;
+  // Neon's driver over a WHATWG WebSocket (Node's own, as on Lambda) rejects with the socket's
+  // `error` event, not an Error, when the connection drops.
+  if (typeof Event !== 'undefined' && error instanceof Event) return 'connection';
   const { code, message } = error as { code?: unknown; message?: unknown };
   const text = typeof message === 'string' ? message : '';
   if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || TIMEOUT_MESSAGES.test(text)) return 'timeout';

@@ -6,6 +6,8 @@ export interface DriverPool {
   connect(): Promise<DriverClient>;
   end(): Promise<void>;
   on(event: 'connect', listener: (client: DriverClient) => void): unknown;
+  /** The pool's settings, which Kysely reads (e.g. to open a control connection). */
+  options: object;
 }
 
 interface DriverClient {
@@ -61,5 +63,6 @@ export function guardedPool(pool: DriverPool): PostgresPool {
       return guarded;
     },
     end: () => pool.end(),
+    options: pool.options,
   };
 }
