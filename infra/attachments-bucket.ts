@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { acceptFinding } from './nag.js';
@@ -14,7 +14,7 @@ export const PENDING_UPLOAD_DAYS = 1;
  * URLs; the browser uploads and views from the allowed origins. Uploads never sent in a message
  * expire under `pending/`; the rest go when their attachment or thread is deleted.
  */
-export function attachmentsBucket(scope: Construct, settings: StackSettings, { chat, threadsDelete }: { chat: NodejsFunction; threadsDelete: NodejsFunction }): Bucket {
+export function attachmentsBucket(scope: Construct, settings: StackSettings, { chat, threadsDelete }: { chat: LambdaFunction; threadsDelete: LambdaFunction }): Bucket {
   const bucket = new Bucket(scope, 'Attachments', {
     blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
     encryption: BucketEncryption.S3_MANAGED,
@@ -38,7 +38,7 @@ export function attachmentsBucket(scope: Construct, settings: StackSettings, { c
   const objects = [bucket.arnForObjects('pending/*'), bucket.arnForObjects('attached/*')];
   // The chat function signs uploads (its presigned URLs act with its rights), checks and moves
   // them, reads them for the model and deletes them; deleting a thread over REST deletes its objects.
-  const grants: Array<[NodejsFunction, string[]]> = [
+  const grants: Array<[LambdaFunction, string[]]> = [
     [chat, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']],
     [threadsDelete, ['s3:DeleteObject']],
   ];

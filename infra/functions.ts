@@ -1,6 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
 import { Architecture, ParamsAndSecretsLayerVersion, ParamsAndSecretsVersions, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -26,7 +25,7 @@ export const FUNCTIONS = {
 
 export type FunctionName = keyof typeof FUNCTIONS;
 
-export const RUNTIME = Runtime.NODEJS_22_X;
+export const RUNTIME = Runtime.NODEJS_24_X;
 export const ARCHITECTURE = Architecture.ARM_64;
 
 /**
@@ -34,26 +33,3 @@ export const ARCHITECTURE = Architecture.ARM_64;
  * localhost (functions/runtime/secrets.ts) instead of loading the Secrets Manager SDK at init.
  */
 export const SECRETS_EXTENSION = ParamsAndSecretsLayerVersion.fromVersion(ParamsAndSecretsVersions.V1_0_103, { cacheEnabled: true });
-
-/**
- * How every function is bundled: ESM for Node 22, minified with source maps, the AWS SDK left to
- * the runtime. Packages that call `require` (the X-Ray SDK, debug) need a real one in an ESM bundle.
- * The bundle test and the benchmarks build with exactly these options.
- */
-export const BUNDLING: BundlingOptions = {
-  format: OutputFormat.ESM,
-  target: 'node22',
-  minify: true,
-  sourceMap: true,
-  externalModules: ['@aws-sdk/*'],
-  mainFields: ['module', 'main'],
-  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  // What connect.ts imports lazily and Lambda never loads: PGlite (the dev database), `pg` (local
-  // servers; Lambda talks to Neon through its own driver) and `ws` (Node 22 has a WebSocket).
-  esbuildArgs: {
-    '--external:@electric-sql/pglite': true,
-    '--external:@electric-sql/pglite-socket': true,
-    '--external:pg': true,
-    '--external:ws': true,
-  },
-};

@@ -1,12 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { Code, Function as LambdaFunction, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { join } from 'node:path';
 import { metricsNamespace } from '../functions/runtime/metric-names.js';
-import { ARCHITECTURE, BUNDLING, FUNCTIONS, ROOT, RUNTIME, SECRETS_EXTENSION, type FunctionName, type FunctionSpec } from './functions.js';
+import { HANDLER } from './function-build.js';
+import { ARCHITECTURE, FUNCTIONS, RUNTIME, SECRETS_EXTENSION, type FunctionName, type FunctionSpec } from './functions.js';
 import { acceptFinding, BASIC_EXECUTION_ROLE } from './nag.js';
 import type { StackSettings } from './settings.js';
 
@@ -15,6 +14,9 @@ export type SecretName = 'database' | 'openai' | 'jwt';
 /** Where each function finds the ARN of a secret it reads (functions/runtime/secrets.ts). */
 const SECRET_ARN_VARIABLES: Record<SecretName, string> = { database: 'DATABASE_SECRET_ARN', openai: 'OPENAI_SECRET_ARN', jwt: 'JWT_SECRET_ARN' };
 
+/** Each function's built code: the directory `buildFunctions` wrote it to (infra/function-build.ts). */
+export type FunctionCode = Record<FunctionName, string>;
+
 export interface FunctionOptions {
   /** The secrets it may read: each is granted and passed by ARN, never by value. */
   reads: SecretName[];
@@ -22,24 +24,22 @@ export interface FunctionOptions {
   timeout?: Duration;
 }
 
-/** One of the product's functions, built the same way as every other: bundling, logs, secrets. */
+/** One of the product's functions, set up the same way as every other: its built code, logs, secrets. */
 export function productFunction(
   scope: Construct,
   name: FunctionName,
-  { settings, secrets }: { settings: StackSettings; secrets: Record<SecretName, ISecret> },
+  { settings, secrets, code }: { settings: StackSettings; secrets: Record<SecretName, ISecret>; code: FunctionCode },
   { reads, environment = {}, timeout }: FunctionOptions,
-): NodejsFunction {
+): LambdaFunction {
   const spec: FunctionSpec = FUNCTIONS[name];
-  const fn = new NodejsFunction(scope, `${name[0]!.toUpperCase()}${name.slice(1)}Function`, {
-    entry: join(ROOT, spec.entry),
-    projectRoot: ROOT,
-    depsLockFilePath: join(ROOT, 'package-lock.json'),
+  const fn = new LambdaFunction(scope, `${name[0]!.toUpperCase()}${name.slice(1)}Function`, {
+    code: Code.fromAsset(code[name]),
+    handler: HANDLER,
     runtime: RUNTIME,
     architecture: ARCHITECTURE,
     memorySize: spec.memoryMb,
     timeout: timeout ?? spec.timeout,
     description: spec.description,
-    bundling: BUNDLING,
     tracing: Tracing.ACTIVE,
     paramsAndSecrets: SECRETS_EXTENSION,
     logGroup: new LogGroup(scope, `${name}Logs`, { retention: settings.logRetention, removalPolicy: RemovalPolicy.DESTROY }),
@@ -54,7 +54,6 @@ export function productFunction(
     },
   });
   for (const secret of reads) secrets[secret].grantRead(fn);
-  acceptFinding(fn, 'L1', 'Node.js 22 is pinned on purpose: the bundles and the local toolchain are verified against it.');
   acceptFinding(fn.role!, 'IAM4', 'The AWS managed basic execution role: writing its own CloudWatch Logs, nothing else.', [BASIC_EXECUTION_ROLE]);
   acceptFinding(fn.role!.node.findChild('DefaultPolicy'), 'IAM5', 'X-Ray active tracing: xray:PutTraceSegments and PutTelemetryRecords take no resource but *.', ['Resource::*']);
   return fn;

@@ -7,7 +7,7 @@ import { alarms } from './alarms.js';
 import { chatKitApi } from './api.js';
 import { dashboard } from './dashboard.js';
 import { importSecret } from './import-secret.js';
-import { productFunction } from './lambda-functions.js';
+import { productFunction, type FunctionCode } from './lambda-functions.js';
 import { migrationsOnDeploy } from './migrations.js';
 import type { StackSettings } from './settings.js';
 import { warmupSchedule } from './warmup-schedule.js';
@@ -19,7 +19,8 @@ import { warmupSchedule } from './warmup-schedule.js';
 export class ChatKitStack extends Stack {
   readonly api: RestApi;
 
-  constructor(scope: Construct, id: string, settings: StackSettings, props?: StackProps) {
+  /** `code`: each function built by `buildFunctions` (infra/function-build.ts), as the app does before synth. */
+  constructor(scope: Construct, id: string, settings: StackSettings, code: FunctionCode, props?: StackProps) {
     super(scope, id, props);
 
     const secrets = {
@@ -27,7 +28,7 @@ export class ChatKitStack extends Stack {
       openai: importSecret(this, 'OpenAISecret', settings.secrets.openai),
       jwt: importSecret(this, 'JwtSecret', settings.secrets.jwt),
     };
-    const wiring = { settings, secrets };
+    const wiring = { settings, secrets, code };
     const routeEnv = { CORS_ORIGINS: settings.corsOrigins.join(',') };
 
     // One timeout for the chat route and its function; the function also knows the route's, so it

@@ -116,8 +116,8 @@ async function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): Promis
 }
 
 async function neonSettings<T extends object>(config: T, wsProxy: string | undefined): Promise<T> {
-  // Node 22 (Lambda) has a WebSocket of its own; Node 20 (dev, tests) takes the `ws` package.
-  neonConfig.webSocketConstructor = globalThis.WebSocket ?? (await import('ws')).default;
+  // Node's own WebSocket (Node 22 and later; the project runs on 24).
+  neonConfig.webSocketConstructor = WebSocket;
   // coalesceWrites stays on (the default): turned off, a statement's protocol messages leave as
   // separate small writes, and through TCP hops (the bench's PgBouncer path) each turn waited on
   // delayed ACKs, 3.8 ms → 44 ms at RTT 0 (npm run bench, 2026-11-25).

@@ -1,52 +1,116 @@
-import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
-import { esbuildOptions } from '../../infra/esbuild-options.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chunksOf, loadedWith, type Chunk } from '../../infra/chunks.js';
+import { buildFunctions, type BuiltFunction } from '../../infra/function-build.js';
 import { FUNCTIONS, type FunctionName } from '../../infra/functions.js';
 
+// Each function built as the stack builds it (infra/function-build.ts), then loaded by a fresh Node
+// process as Lambda loads it: ESM/require breakage shows here, not after a deploy. What loads at
+// init is what a cold start pays for; what a dynamic import loads comes later, when first needed.
+
 const run = promisify(execFile);
+const NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 const outDir = mkdtempSync(join(tmpdir(), 'bundles-'));
-// The Lambda Node.js runtime provides the AWS SDK v3 and nothing else: `pg` and `ws`, left out of
-// the bundles, are not there either.
-mkdirSync(join(outDir, 'node_modules'));
-symlinkSync(join(process.cwd(), 'node_modules', '@aws-sdk'), join(outDir, 'node_modules', '@aws-sdk'));
+let built: Record<FunctionName, BuiltFunction>;
+const chunks = (name: FunctionName) => chunksOf(built[name].metafile);
+const holds = (chunk: Chunk, source: string) => chunk.contents.some(([s]) => s === source);
+
+beforeAll(async () => {
+  built = await buildFunctions(outDir);
+  // The Lambda Node.js runtime provides the AWS SDK v3 and nothing else: `pg`, left out of the
+  // bundles, is not there either.
+  mkdirSync(join(outDir, 'node_modules'));
+  symlinkSync(join(process.cwd(), 'node_modules', '@aws-sdk'), join(outDir, 'node_modules', '@aws-sdk'));
+});
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
-// Each function bundled as the stack bundles it, then loaded by a fresh Node process as Lambda
-// loads it: ESM/require breakage shows here, not after a deploy.
+/** Imports a function's index.mjs in a fresh process; the handler's type and every file it loaded. */
+async function load(name: FunctionName): Promise<{ handler: string; loaded: string[] }> {
+  const index = join(built[name].dir, 'index.mjs');
+  const script = `
+    import { registerHooks } from 'node:module';
+    const loaded = [];
+    registerHooks({ load(url, context, next) { if (url.startsWith('file:')) loaded.push(url); return next(url, context); } });
+    // The runtime's awslambda global, as far as loading a streaming handler needs it.
+    globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };
+    const m = await import(${JSON.stringify(`file://${index}`)});
+    console.log(JSON.stringify({ handler: typeof m.handler, loaded }));
+    process.exit(0);`;
+  const { stdout } = await run(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
+    cwd: built[name].dir,
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      // As deployed: in Lambda (tracing on), Neon's pooled endpoint (the pool connects on first use, not at load).
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x',
+      AWS_LAMBDA_FUNCTION_NAME: `chatkit-${name}`,
+      AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+      DATABASE_URL: 'postgres://app@ep-bundle-test-pooler.us-east-2.aws.neon.tech/neondb',
+      OPENAI_API_KEY: 'sk-bundle-test',
+      JWT_SECRET: 'bundle-test',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    },
+  });
+  const result = JSON.parse(stdout) as { handler: string; loaded: string[] };
+  const prefix = `file://${built[name].dir}/`;
+  return { handler: result.handler, loaded: result.loaded.filter((url) => url.startsWith(prefix)).map((url) => url.slice(prefix.length)) };
+}
+
 describe('Lambda bundles', () => {
-  it.each(Object.keys(FUNCTIONS) as FunctionName[])('%s bundles and loads in a fresh Node process', async (name) => {
-    const outfile = join(outDir, name, 'index.mjs');
-    await build(esbuildOptions(name, outfile));
-    expect(statSync(outfile).size).toBeGreaterThan(1000);
-    const { stdout } = await run(
-      process.execPath,
-      [
-        // Lambda's Node 22 has a global WebSocket (the Neon driver's transport); Node 20 has it behind a flag.
-        ...(Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []),
-        '--input-type=module',
-        '-e',
-        // The runtime's awslambda global, as far as loading a streaming handler needs it.
-        `globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };
-         const m = await import(${JSON.stringify(`file://${outfile}`)}); console.log(typeof m.handler); process.exit(0);`,
-      ],
-      {
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'production',
-          // As deployed: Neon's pooled endpoint (the pool connects on first use, not at load).
-          DATABASE_URL: 'postgres://app@ep-bundle-test-pooler.us-east-2.aws.neon.tech/neondb',
-          OPENAI_API_KEY: 'sk-bundle-test',
-          JWT_SECRET: 'bundle-test',
-          POWERTOOLS_LOG_LEVEL: 'ERROR',
-        },
-        cwd: outDir,
-      },
-    );
-    expect(stdout.trim()).toBe('function');
+  it.each(NAMES)('%s loads in a fresh Node process, reading exactly the chunks its build marks as loaded at init', async (name) => {
+    const { handler, loaded } = await load(name);
+    expect(handler).toBe('function');
+    expect(loaded.sort()).toEqual(chunks(name).filter((c) => c.atInit).map((c) => c.file).sort());
+  });
+
+  it('keeps the Agents SDK, the openai SDK and what only they use out of the chat function’s init, in chunks of their own', () => {
+    const chat = chunks('chat');
+    for (const source of ['@openai/agents-core', '@openai/agents-openai', 'openai', 'shared/agent']) {
+      expect(chat.filter((c) => holds(c, source)).length, source).toBeGreaterThan(0);
+      for (const chunk of chat.filter((c) => holds(c, source))) expect(chunk.atInit, `${source} in ${chunk.file}`).toBe(false);
+    }
+  });
+
+  it('loads the MCP client only if the agent uses an MCP server: the first turn does not compile it', () => {
+    const chat = chunks('chat');
+    const agent = chat.find((c) => holds(c, 'shared/agent'))!;
+    const withAgent = loadedWith(built.chat.metafile, agent.file).map((file) => chat.find((c) => c.file === file)!);
+    expect(withAgent.some((c) => holds(c, '@openai/agents-core'))).toBe(true);
+    expect(withAgent.filter((c) => holds(c, '@modelcontextprotocol/client')).map((c) => c.file)).toEqual([]);
+  });
+
+  it.each(NAMES)('%s: the X-Ray tracer is not loaded at init', (name) => {
+    const tracer = chunks(name).filter((c) => holds(c, 'aws-xray-sdk-core'));
+    expect(tracer.length).toBe(1);
+    expect(tracer[0]!.atInit).toBe(false);
+  });
+
+  it('the authorizer loads neither the database driver, the query builder nor zod at init', () => {
+    const atInit = chunks('authorizer').filter((c) => c.atInit);
+    for (const source of ['@neondatabase/serverless', 'kysely', 'zod']) expect(atInit.filter((c) => holds(c, source)).map((c) => c.file), source).toEqual([]);
+  });
+
+  it('keeps zod in English only: no other locale in any function', () => {
+    for (const name of NAMES) {
+      const locales = Object.keys(built[name].metafile.inputs).filter((input) => /node_modules\/zod\/.*\/locales\/(?!en\.js|index\.js)[^/]+\.js$/.test(input));
+      expect(locales, name).toEqual([]);
+    }
+  });
+
+  it('writes source maps without the sources (stack traces still name the original files and lines)', () => {
+    for (const name of NAMES) {
+      const dir = built[name].dir;
+      const maps = [...readdirSync(dir), ...readdirSync(join(dir, 'chunks'), { withFileTypes: true }).filter((e) => e.isFile()).map((e) => `chunks/${e.name}`)].filter((f) => f.endsWith('.map'));
+      expect(maps.length).toBeGreaterThan(0);
+      for (const map of maps) {
+        const parsed = JSON.parse(readFileSync(join(dir, map), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+        expect(parsed.sourcesContent, map).toBeUndefined();
+        if (map === 'index.mjs.map') expect(parsed.sources.some((source) => source.endsWith(`/${FUNCTIONS[name].entry}`)), name).toBe(true);
+      }
+    }
   });
 });

@@ -4,18 +4,24 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import jwt from 'jsonwebtoken';
 import { BEARER_JWT } from '../../infra/api.js';
+import { buildFunctions } from '../../infra/function-build.js';
 import { migrationsHash } from '../../infra/migrations-hash.js';
 import { bearerToken } from '../../shared/auth/index.js';
 import { settingsFromContext } from '../../infra/settings.js';
+import type { FunctionCode } from '../../infra/lambda-functions.js';
 import { ChatKitStack } from '../../infra/stack.js';
 
+// The functions built once, as infra/app.ts builds them before synth.
+const buildDir = mkdtempSync(join(tmpdir(), 'stack-functions-'));
+afterAll(() => rmSync(buildDir, { recursive: true, force: true }));
+const code = Object.fromEntries(Object.entries(await buildFunctions(buildDir)).map(([name, built]) => [name, built.dir])) as FunctionCode;
+
 function synth(context: Record<string, string> = {}) {
-  // Skips bundling: these tests read the template, the bundle test builds the code.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = new ChatKitStack(app, 'Test', settingsFromContext((k) => app.node.tryGetContext(k)), { env: { account: '123456789012', region: 'eu-west-1' } });
+  const app = new App({ context });
+  const stack = new ChatKitStack(app, 'Test', settingsFromContext((k) => app.node.tryGetContext(k)), code, { env: { account: '123456789012', region: 'eu-west-1' } });
   const suppressed: Array<{ resource: CfnResource; ruleId: string }> = [];
   const recorder = { onSuppressed: (d: { resource: CfnResource; ruleId: string }) => void suppressed.push(d) };
   const ignore = () => {};
@@ -161,11 +167,12 @@ describe('the API', () => {
 });
 
 describe('functions and secrets', () => {
-  it('runs every function on Node 22, arm64, traced by X-Ray, with its metrics in the stage namespace', () => {
+  it('runs every function on Node 24, arm64, from its built code, traced by X-Ray, with its metrics in the stage namespace', () => {
     const fns = resources('AWS::Lambda::Function').filter(([, r]) => r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME);
     expect(fns).toHaveLength(7);
     for (const [, f] of fns) {
-      expect(f.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+      expect(f.Properties.Code).toMatchObject({ S3Bucket: expect.anything(), S3Key: expect.stringMatching(/^[0-9a-f]{64}\.zip$/) });
       expect(f.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('ChatKit/prod');
     }
   });
