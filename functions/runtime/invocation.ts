@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { recordDatabaseMetrics } from './database-metrics.js';
 import { publishMetrics } from './metrics.js';
-import { traced, tracer } from './tracing.js';
+import { annotateInvocation, startTracing, traced, tracingReady } from './tracing.js';
 
 interface ApiGatewayEvent {
   requestContext?: { requestId?: string };
@@ -9,23 +9,28 @@ interface ApiGatewayEvent {
 
 /**
  * One invocation of a function: in its own X-Ray subsegment (annotated with the cold start, the
- * service and, for API requests, the request id), its log lines tagged with that request id (the
- * X-Request-Id the caller sees), and its metrics written when it ends, whether it succeeded or not.
+ * service and, for API requests, the request id) from the second invocation of an environment on
+ * (functions/runtime/tracing.ts), its log lines tagged with that request id (the X-Request-Id the
+ * caller sees), and its metrics written when it ends, whether it succeeded or not.
  */
 export async function invocation<T>(work: () => Promise<T>, request: { event?: unknown; logger?: Logger } = {}): Promise<T> {
   const requestId = (request.event as ApiGatewayEvent | undefined)?.requestContext?.requestId;
   if (requestId) request.logger?.appendKeys({ requestId });
+  await tracingReady();
   try {
-    return await traced(`## ${process.env._HANDLER ?? 'handler'}`, () => {
-      tracer.annotateColdStart();
-      tracer.addServiceNameAnnotation();
-      if (requestId) tracer.putAnnotation('requestId', requestId);
-      return work();
-    });
+    return await traced(
+      `## ${process.env._HANDLER ?? 'handler'}`,
+      () => {
+        annotateInvocation();
+        return work();
+      },
+      requestId ? { requestId } : {},
+    );
   } finally {
     if (requestId) request.logger?.removeKeys(['requestId']);
     recordDatabaseMetrics();
     publishMetrics();
+    startTracing();
   }
 }
 

@@ -7,7 +7,7 @@ import { WebSocketServer } from 'ws';
  * `ws://host:port/v1?address=HOST:PORT` and the PostgreSQL wire protocol flows both ways
  * as binary messages. Only loopback targets are allowed.
  */
-export async function startWsBridge(): Promise<{ proxy: string; stop(): Promise<void> }> {
+export async function startWsBridge(): Promise<{ proxy: string; dropConnections(): void; stop(): Promise<void> }> {
   const http: Server = createServer();
   const wss = new WebSocketServer({ server: http });
   wss.on('connection', (socket, request) => {
@@ -33,6 +33,10 @@ export async function startWsBridge(): Promise<{ proxy: string; stop(): Promise<
   const { port } = http.address() as { port: number };
   return {
     proxy: `127.0.0.1:${port}`,
+    /** Cuts every open connection, as Neon's proxy does when a compute suspends. */
+    dropConnections: () => {
+      for (const client of wss.clients) client.terminate();
+    },
     stop: async () => {
       for (const client of wss.clients) client.terminate();
       await new Promise((r) => wss.close(r));
