@@ -3,7 +3,7 @@ import type { AssistantMessageItem, ClientToolCallItem, ThreadStreamEvent } from
 import { toAnnotation } from './model-input.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from './responder.js';
 
-export const DEFAULT_MODEL = 'gpt-4.1-mini';
+export { DEFAULT_MODEL } from './responder.js';
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export interface OpenAIResponderOptions {

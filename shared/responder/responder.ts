@@ -3,6 +3,9 @@ import type { IdGenerator } from '../ids.js';
 import type { StoredThread, ThreadItem, ThreadStreamEvent, UserMessageItem } from '../protocol/index.js';
 import type { RequestContext, Store } from '../store/store.js';
 
+/** The model answers come from unless OPENAI_MODEL says otherwise (here, not beside the `openai` SDK: the server reads it at cold start, the SDK loads with the first turn). */
+export const DEFAULT_MODEL = 'gpt-4.1-mini';
+
 /** What a responder gets for one turn. */
 export interface TurnInput {
   /** The thread; change its title, status or metadata and the server saves it and tells the client. */

@@ -1,7 +1,6 @@
-import OpenAI from 'openai';
 import { DeferredResponder } from '../responder/deferred-responder.js';
 import { EchoResponder } from '../responder/echo-responder.js';
-import { DEFAULT_MODEL, OpenAITranscriber } from '../responder/openai-responder.js';
+import { DEFAULT_MODEL, type Transcriber } from '../responder/responder.js';
 import type { Store } from '../store/store.js';
 import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
 import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
@@ -46,14 +45,19 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     return new ChatKitServer({ ...common, responder: new EchoResponder(), models: listed });
   }
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
-  const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
+  const apiKey = env.OPENAI_API_KEY;
+  // The openai SDK, like the Agents SDK, loads with the first turn (or transcription), not at cold start.
+  const client = once(async () => {
+    const { default: OpenAI } = await import('openai');
+    return new OpenAI({ apiKey, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
+  });
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
   // The Agents SDK loads with the first turn (overlapping its first database round trip), not at cold start.
   const responder = new DeferredResponder(async () => {
-    const { AgentResponder, assistantToolTask, createAssistant } = await import('../agent/index.js');
+    const [{ AgentResponder, assistantToolTask, createAssistant }, openai] = await Promise.all([import('../agent/index.js'), client()]);
     return new AgentResponder({
-      client,
+      client: openai,
       model,
       agent: createAssistant({ model, instructions }),
       toolTask: assistantToolTask,
@@ -68,8 +72,26 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     // A client may pick a model only from this list: any other would be billed to the deployment.
     models: listed ?? [model],
     responder,
-    transcriber: new OpenAITranscriber(client, env.OPENAI_TRANSCRIBE_MODEL || undefined),
+    transcriber: lazyTranscriber(async () => {
+      const [{ OpenAITranscriber }, openai] = await Promise.all([import('../responder/openai-responder.js'), client()]);
+      return new OpenAITranscriber(openai, env.OPENAI_TRANSCRIBE_MODEL || undefined);
+    }),
   });
+}
+
+/** `load` once and shared; a failed load is tried again by the next call. */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () =>
+    (loading ??= load().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    }));
+}
+
+function lazyTranscriber(load: () => Promise<Transcriber>): Transcriber {
+  const loaded = once(load);
+  return { transcribe: async (...args) => (await loaded()).transcribe(...args) };
 }
 
 function list(value: string | undefined): string[] | undefined {
