@@ -2,22 +2,24 @@ import type { ThreadStreamEvent } from '../protocol/index.js';
 import type { Responder, TurnInput } from './responder.js';
 
 /**
- * A responder loaded on first use: a heavy one (the Agents SDK) stays out of the function's
- * cold start and loads while the first turn's statement is on its way to the database.
+ * A responder loaded on first use: a heavy one (the Agents SDK: over 1 MiB to compile) stays out of
+ * the function's cold start and loads when a turn first needs it, one turn of the event loop later,
+ * so that what the server has written by then (the turn's first events) is on its way to the
+ * client before the compile holds the thread.
+ *
+ * It does not start on `prepare()`: measured on a cold start (npm run bench), a load started as the
+ * turn's first statement was issued ran before the new database connection had even sent its
+ * handshake, and the first SSE byte waited for the whole compile; the first turn's model request
+ * now waits for it instead, which it did anyway.
  */
 export class DeferredResponder implements Responder {
   private loading: Promise<Responder> | undefined;
 
   constructor(private readonly load: () => Promise<Responder>) {}
 
-  prepare(): void {
-    void this.loaded().catch(() => {}); // a failed load is reported by the turn that needs it
-  }
-
   async *respond(input: TurnInput, signal: AbortSignal): AsyncIterable<ThreadStreamEvent> {
     yield* (await this.loaded()).respond(input, signal);
   }
-
   async title(firstMessage: string, signal: AbortSignal): Promise<string> {
     return (await this.loaded()).title(firstMessage, signal);
   }
@@ -27,7 +29,7 @@ export class DeferredResponder implements Responder {
   }
 
   private loaded(): Promise<Responder> {
-    this.loading ??= this.load().catch((error: unknown) => {
+    this.loading ??= new Promise((resolve) => setImmediate(resolve)).then(this.load).catch((error: unknown) => {
       this.loading = undefined; // the next turn tries again
       throw error;
     });
