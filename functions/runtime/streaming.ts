@@ -24,7 +24,10 @@ export function streamingHandler(app: Hono<any>, logger?: Logger): StreamingLamb
       const aborter = new AbortController();
       const pending: Promise<unknown>[] = [];
       const abort = (reason: Error) => aborter.signal.aborted || aborter.abort(reason);
-      responseStream.once('close', () => abort(new ClientDisconnected()));
+      // The response stream closes when it has ended too (and Lambda's runtime closes it then
+      // only: it does not tell a function that the client went away, see README Deploy); a
+      // close before the end is the connection lost, and so is an error.
+      responseStream.once('close', () => responseStream.writableFinished || abort(new ClientDisconnected()));
       responseStream.once('error', () => abort(new ClientDisconnected()));
       const timer = setTimeout(() => abort(new TurnTimeoutNear()), msUntilTurnMustStop(event, context));
       const streamingContext: StreamingContext = Object.assign(Object.create(context) as LambdaContext, {
