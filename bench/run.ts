@@ -6,19 +6,15 @@
  * and dropped at the end.
  */
 import { serve } from '@hono/node-server';
-import { build } from 'esbuild';
 import jwt from 'jsonwebtoken';
 import { sql } from 'kysely';
 import OpenAI from 'openai';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createDevApp } from '../dev/app.js';
 import { DiskAttachmentStore } from '../dev/disk-attachments.js';
-import { esbuildOptions } from '../infra/esbuild-options.js';
-import { FUNCTIONS, type FunctionName } from '../infra/functions.js';
 import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
 import { openDatabase } from '../shared/db/connect.js';
 import { migrateToLatest } from '../shared/db/migrate.js';
@@ -29,6 +25,7 @@ import { PostgresStore } from '../shared/store/postgres-store.js';
 import { devTransport } from '../dev/transport.js';
 import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
+import { benchColdStart } from './cold-start.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
 import { benchNetwork } from './network.js';
 import { benchPgliteMemory } from './pglite-memory.js';
@@ -42,7 +39,7 @@ const size: DatasetSize =
     ? { items: 1_000_000, deepItems: 100_000, threads: 1_000_000, userThreads: 10_000 }
     : { items: 100_000, deepItems: 10_000, threads: 100_000, userThreads: 1_000 };
 const iterations = Number(process.env.BENCH_ITERATIONS ?? (scale === 'full' ? 200 : 50));
-const initRuns = scale === 'full' ? 10 : 3;
+const coldRuns = scale === 'full' ? 21 : 5;
 const loadSeconds = scale === 'full' ? 8 : 3;
 const networkIterations = scale === 'full' ? 30 : 10;
 
@@ -168,62 +165,8 @@ try {
   if (pgBouncerInstalled()) results.network = await benchNetwork({ databaseUrl: benchUrl, size, iterations: networkIterations, report });
   else say(`## Over a simulated network: skipped (no PgBouncer at ${PGBOUNCER_BINARY})\n`);
 
-  // ---- 5. Lambda bundles ----
-  say('## Lambda bundles (esbuild, as the stack builds them): size and module init against the goals, vs the same without minification and tree-shaking');
-  const out = mkdtempSync(join(tmpdir(), 'bench-bundles-'));
-  mkdirSync(join(out, 'node_modules'));
-  symlinkSync(join(process.cwd(), 'node_modules', '@aws-sdk'), join(out, 'node_modules', '@aws-sdk'));
-  // As Lambda loads them: Node 22 has a WebSocket (Node 20 behind a flag), the database is Neon's
-  // pooled endpoint (no connection at load), NODE_OPTIONS as the stack sets it or without.
-  const nodeFlags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : [];
-  const initMs = (file: string, sourceMaps: boolean) => {
-    const runs: number[] = [];
-    for (let i = 0; i < initRuns; i++) {
-      const output = execFileSync(process.execPath, [...nodeFlags, ...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e',
-        `globalThis.awslambda={streamifyResponse:(h)=>h,HttpResponseStream:{from:(s)=>s}};const t=performance.now();await import(${JSON.stringify(`file://${file}`)});console.log(performance.now()-t);process.exit(0)`],
-        { cwd: out, env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://app@ep-bench-pooler.us-east-2.aws.neon.tech/neondb', OPENAI_API_KEY: 'sk-bench', JWT_SECRET: 'bench', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } });
-      runs.push(Number(output.toString().trim()));
-    }
-    return median(runs);
-  };
-  // The issue's goals, on this machine (Lambda arm64 is slower: compare the columns, not the hardware).
-  const goals: Partial<Record<FunctionName, { kib: number; ms?: number }>> = {
-    chat: { kib: 1024, ms: 100 },
-    threadsList: { kib: 300, ms: 50 },
-    threadsDelete: { kib: 300, ms: 50 },
-    messages: { kib: 300, ms: 50 },
-    authorizer: { kib: 60, ms: 30 },
-    warmup: { kib: 200 },
-  };
-  const verdict = (value: number, goal: number | undefined) => (goal === undefined ? '' : value <= goal ? ` (≤ ${goal}: PASS)` : ` (≤ ${goal}: MISS by ${Math.round(value - goal)})`);
-  const bundleRows: Array<Array<string>> = [];
-  results.bundles = {};
-  for (const name of Object.keys(FUNCTIONS) as FunctionName[]) {
-    const small = join(out, name, 'index.mjs');
-    const plain = join(out, `${name}-plain`, 'index.mjs');
-    const built = await build(esbuildOptions(name, small));
-    const plainBuilt = await build({ ...esbuildOptions(name, plain), minify: false, treeShaking: false });
-    const bytes = (b: typeof built) => Object.values(b.metafile!.outputs).find((o) => o.entryPoint)!.bytes;
-    const inputs = Object.values(built.metafile!.outputs).find((o) => o.entryPoint)!.inputs;
-    const biggest = Object.entries(inputs)
-      .map(([file, { bytesInOutput }]) => [file.replace(/^node_modules\//, '').split('/').slice(0, file.includes('@') ? 3 : 2).join('/'), bytesInOutput] as const)
-      .reduce((acc, [pkg, n]) => acc.set(pkg, (acc.get(pkg) ?? 0) + n), new Map<string, number>());
-    const top = [...biggest].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([pkg, n]) => `${pkg} ${Math.round(n / 1024)} KiB`).join(', ');
-    const row = { bytes: bytes(built), plainBytes: bytes(plainBuilt), initMs: initMs(small, true), initMsNoMaps: initMs(small, false), plainInitMs: initMs(plain, false), biggest: top };
-    (results.bundles as Record<string, unknown>)[name] = row;
-    const kib = Math.round(row.bytes / 1024);
-    bundleRows.push([
-      name,
-      `${kib} KiB${verdict(kib, goals[name]?.kib)}`,
-      `${ms(row.initMs)}${verdict(row.initMs, goals[name]?.ms)}`,
-      ms(row.initMsNoMaps),
-      `${Math.round(row.plainBytes / 1024)} KiB`,
-      ms(row.plainInitMs),
-      top,
-    ]);
-  }
-  rmSync(out, { recursive: true, force: true });
-  table(['function', 'bundle (goal)', `init ms as deployed, --enable-source-maps (goal), median of ${initRuns}`, 'init ms without source maps', 'baseline: unminified, no tree-shaking', 'its init ms', 'biggest inputs'], bundleRows);
+  // ---- 5. Lambda cold starts and bundles ----
+  results.coldStart = await benchColdStart({ databaseUrl: benchUrl, runs: coldRuns, report });
 
   // ---- 6. streaming ----
   const model = await startScriptedOpenAI();
