@@ -90,6 +90,7 @@ function page(config: ChatPageConfig): string {
   body { display: flex; flex-direction: column; }
   #status { margin: 0; padding: .6rem 1rem; background: #f4f4f5; }
   #status[data-kind="error"] { background: #fee2e2; color: #7f1d1d; }
+  [hidden] { display: none !important; }
   #token-form { padding: .6rem 1rem; display: flex; gap: .5rem; }
   #token-form input { flex: 1; font: inherit; }
   #chat { flex: 1; min-height: 0; }
