@@ -57,7 +57,7 @@ describe.runIf(browserTestsRun())('the dev chat page, in Chromium', () => {
     await page.goto(`${dev.page}/`);
     await page.waitForSelector('body[data-chatkit="ready"]');
     const options = await page.evaluate(() => {
-      const o = (window as unknown as { chatkitOptions: Record<string, any> }).chatkitOptions;
+      const o = (globalThis as unknown as { chatkitOptions: Record<string, any> }).chatkitOptions;
       return { ...o, api: { ...o.api, fetch: typeof o.api.fetch } };
     });
     expect(options).toMatchObject({
@@ -65,7 +65,7 @@ describe.runIf(browserTestsRun())('the dev chat page, in Chromium', () => {
       history: { enabled: true },
       composer: { attachments: { enabled: true, maxSize: 20 * 1024 * 1024 }, tools: [{ id: 'search_conversations' }, { id: 'get_time' }] },
     });
-    const { turn, list } = await page.evaluate(() => (window as unknown as { chatkitTurn: Promise<{ turn: [number, string]; list: [number, { data: Array<{ title: string }> }] }> }).chatkitTurn);
+    const { turn, list } = await page.evaluate(() => (globalThis as unknown as { chatkitTurn: Promise<{ turn: [number, string]; list: [number, { data: Array<{ title: string }> }] }> }).chatkitTurn);
     expect(turn[0]).toBe(200);
     expect(turn[1]).toContain('get_time returned');
     expect(list[0]).toBe(200);

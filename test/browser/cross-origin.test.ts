@@ -43,7 +43,7 @@ describe.runIf(browserTestsRun())('a page on another origin, in Chromium', () =>
         const bytes = Uint8Array.from(atob(png), (c) => c.charCodeAt(0));
 
         const createdResponse = await chatkit({ type: 'attachments.create', params: { name: 'dot.png', size: bytes.length, mime_type: 'image/png' } });
-        const created = await createdResponse.json();
+        const created = (await createdResponse.json()) as any;
         const upload = await fetch(created.upload_descriptor.url, { method: created.upload_descriptor.method, headers: created.upload_descriptor.headers, body: bytes });
 
         // The turn, read as ChatKit reads it: the stream, event by event.
@@ -59,11 +59,11 @@ describe.runIf(browserTestsRun())('a page on another origin, in Chromium', () =>
         const threadId = events[0].thread.id;
         const answer = events.filter((e) => e.type === 'thread.item.done' && e.item.type === 'assistant_message').map((e) => e.item.content[0].text);
 
-        const thread = await (await chatkit({ type: 'threads.get_by_id', params: { thread_id: threadId } })).json();
+        const thread = (await (await chatkit({ type: 'threads.get_by_id', params: { thread_id: threadId } })).json()) as any;
         const preview = await fetch(thread.items.data[0].attachments[0].preview_url);
         const previewBytes = (await preview.arrayBuffer()).byteLength;
         const list = await fetch(`${api}/threads?limit=5`, { headers: auth });
-        const messages = await (await fetch(`${api}/threads/${threadId}/messages?order=asc`, { headers: auth })).json();
+        const messages = (await (await fetch(`${api}/threads/${threadId}/messages?order=asc`, { headers: auth })).json()) as any;
         const removed = await fetch(`${api}/threads/${threadId}`, { method: 'DELETE', headers: auth });
         return {
           created: createdResponse.status,
@@ -73,7 +73,7 @@ describe.runIf(browserTestsRun())('a page on another origin, in Chromium', () =>
           types: events.map((e) => e.type),
           answer,
           preview: [preview.status, preview.headers.get('Content-Type'), previewBytes, bytes.length],
-          list: [list.status, (await list.json()).threads.map((t: { id: string }) => t.id)],
+          list: [list.status, ((await list.json()) as any).threads.map((t: { id: string }) => t.id)],
           threadId,
           messages: messages.messages.map((m: { type: string; content: string }) => [m.type, m.content]),
           removed: [removed.status, await removed.json()],
@@ -103,11 +103,11 @@ describe.runIf(browserTestsRun())('a page on another origin, in Chromium', () =>
       async ({ api, token, other }) => {
         const read = async (pending: Promise<Response>) => {
           const response = await pending;
-          return [response.status, (await response.json()).error.code];
+          return [response.status, ((await response.json()) as any).error.code];
         };
         const auth = { Authorization: `Bearer ${token}` };
         const json = { ...auth, 'Content-Type': 'application/json' };
-        const created = await (await fetch(`${api}/chatkit`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'attachments.create', params: { name: 'a.txt', size: 3, mime_type: 'text/plain' } }) })).json();
+        const created = (await (await fetch(`${api}/chatkit`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'attachments.create', params: { name: 'a.txt', size: 3, mime_type: 'text/plain' } }) })).json()) as any;
         const { url, headers } = created.upload_descriptor;
         return {
           noToken: await read(fetch(`${api}/chatkit`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })),

@@ -54,6 +54,8 @@ export interface DevServer {
   url: string;
   /** The chat page's origin (http://localhost:port). */
   page: string;
+  /** Its DATA_DIR (the generated secrets are there). */
+  dataDir: string;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export async function startDevServer(env: Record<string, string>): Promise<DevSe
   return {
     url: /listening on (http:\/\/\S+)/.exec(output)![1]!,
     page: /Chat page \(dev only\): (http:\/\/\S+?)\/ /.exec(output)![1]!,
+    dataDir,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
