@@ -1,3 +1,5 @@
+import jwt from 'jsonwebtoken';
+import { generateKeyPairSync } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHATKIT_SCRIPT_URL } from '../../dev/chat-page.js';
@@ -71,6 +73,37 @@ describe.runIf(browserTestsRun())('the dev chat page, in Chromium', () => {
     expect(list[0]).toBe(200);
     expect(list[1].data.map((t) => t.title)).toEqual(['/get_time {}']);
     expect(await page.isHidden('#status')).toBe(true);
+    expect(await page.isHidden('#token-form')).toBe(true);
+    await page.close();
+  });
+});
+
+describe.runIf(browserTestsRun())('the dev chat page, when the server verifies tokens it cannot sign', () => {
+  const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  let dev: DevServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    [dev, browser] = await Promise.all([startDevServer({ JWT_SECRET: '', JWT_PUBLIC_KEY: publicKey }), launchChromium()]);
+  }, 90_000);
+  afterAll(async () => {
+    await browser?.close();
+    await dev?.stop();
+  });
+
+  it('asks for a token, and chats with the one pasted', async () => {
+    const page = await browser.newPage();
+    await page.route(CHATKIT_SCRIPT_URL, (route) => route.fulfill({ contentType: 'text/javascript', body: STAND_IN }));
+    await page.goto(`${dev.page}/`);
+    await page.waitForSelector('#token-form', { state: 'visible' });
+    expect(await page.textContent('#status')).toContain('Paste a token for this server');
+    const pasted = jwt.sign({ sub: 'pat' }, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { algorithm: 'RS256', expiresIn: '1h' });
+    await page.fill('#token-form input[name="token"]', pasted);
+    await page.click('#token-form button');
+    await page.waitForSelector('body[data-chatkit="ready"]');
+    const { turn } = await page.evaluate(() => (globalThis as unknown as { chatkitTurn: Promise<{ turn: [number, string] }> }).chatkitTurn);
+    expect(turn[0]).toBe(200);
     expect(await page.isHidden('#token-form')).toBe(true);
     await page.close();
   });
