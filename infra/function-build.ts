@@ -15,9 +15,11 @@ export interface BuiltFunction {
 
 /**
  * How every function is built: ESM for Node 24, minified, code-split so that what a dynamic
- * `import()` loads (the agent, the X-Ray tracer, the S3 SDK) stays in a chunk of its own that
- * is neither read nor compiled at init; source maps without the sources (stack traces are the
- * same, the maps a third of the size); zod in English only. The AWS SDK v3 is the runtime's.
+ * `import()` loads (the agent with the Agents and openai SDKs, the X-Ray tracer) stays in chunks of
+ * its own, neither read nor compiled at init (a single-file bundle inlines `import()`, and V8 then
+ * compiles it all at init); source maps without the sources (stack traces are the same, the maps a
+ * third of the size); zod in English only; the MCP client only if the agent uses it. The AWS SDK v3
+ * is the runtime's (the S3 SDK is imported on the first attachment).
  */
 export function buildOptions(name: FunctionName, outdir: string): BuildOptions {
   return {
