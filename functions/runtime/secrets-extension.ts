@@ -33,11 +33,15 @@ export async function readSecretFromExtension(variable: string, arn: string, { t
  * a read at init may come before the extension's server is up. Until `signal` gives up.
  */
 async function fetchOnceListening(url: string, init: RequestInit & { signal: AbortSignal }): Promise<Response> {
+  let refused: unknown;
   for (;;) {
     try {
       return await fetch(url, init);
     } catch (error) {
+      // Out of time while it never listened: that is the reason, whichever attempt the deadline cut.
+      if (init.signal.aborted && refused) throw refused;
       if (!connectionRefused(error) || init.signal.aborted) throw error;
+      refused = error;
       await delay(NOT_LISTENING_RETRY_MS);
       if (init.signal.aborted) throw error;
     }
