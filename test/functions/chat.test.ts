@@ -5,12 +5,13 @@ import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { restEvent } from '../support/apigw.js';
 import { installAwslambdaShim, invokeStreaming } from '../support/awslambda.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { emfLines } from '../support/emf.js';
 import { uid } from '../support/fixtures.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 
 // POST /chatkit through our `awslambda` shim, for what Lambda's own runtime client cannot show
 // (test/functions/runtime-client.test.ts runs the built function under it): a response stream that
-// breaks mid-answer. On Lambda the runtime does not tell the function that a client went away
+// breaks mid-answer, and what the turn's metrics then say. On Lambda the runtime does not tell the function that a client went away
 // (aws/aws-lambda-nodejs-runtime-interface-client#145); a stream that breaks is its own failure, and
 // in `npm run dev` a client that leaves looks the same to the server.
 let testDb: TestDatabase;
@@ -25,7 +26,14 @@ beforeAll(async () => {
   await migrateToLatest(seedDb.db);
   store = new PostgresStore(seedDb.db);
   model = await startScriptedOpenAI();
-  Object.assign(process.env, { DATABASE_URL: testDb.url, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL, NODE_ENV: 'production' });
+  Object.assign(process.env, {
+    DATABASE_URL: testDb.url,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: model.baseURL,
+    NODE_ENV: 'production',
+    POWERTOOLS_SERVICE_NAME: 'chatkit-chat',
+    POWERTOOLS_METRICS_DISABLED: 'false',
+  });
   installAwslambdaShim();
   handler = (await import('../../functions/chat.js')).handler;
 });
@@ -36,20 +44,19 @@ afterAll(async () => {
 });
 
 const input = (text: string) => ({ content: [{ type: 'input_text', text }], attachments: [], inference_options: {} });
-const chat = (userId: string | undefined, body: unknown, options: Parameters<typeof invokeStreaming>[2] & { receivedMsAgo?: number } = {}) => {
-  const event = restEvent({ method: 'POST', resource: '/chatkit', userId, body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'Content-Type': 'application/json' } });
-  if (options.receivedMsAgo !== undefined) event.requestContext.requestTimeEpoch = Date.now() - options.receivedMsAgo;
-  return invokeStreaming(handler, event, options);
-};
+const chat = (userId: string, body: unknown, options: Parameters<typeof invokeStreaming>[2] = {}) =>
+  invokeStreaming(handler, restEvent({ method: 'POST', resource: '/chatkit', userId, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }), options);
 
 describe('the chat function', () => {
-  it('stops the turn and keeps what was said when the response stream breaks mid-answer', async () => {
+  it('stops the turn and keeps what was said when the response stream breaks mid-answer, and counts it as TurnCancelled', async () => {
     const userId = uid('user');
+    const written = emfLines();
     model.enqueue({ text: ['Partial', ' answer', ' that', ' goes', ' on'], deltaDelayMs: 150 });
     const result = await chat(userId, { type: 'threads.create', params: { input: input('Go on') } }, {
       disconnectWhen: (body) => body.split('text_delta').length > 2, // after the second delta
-    });
+    }).finally(() => written.restore());
     expect(result.disconnected).toBe(true);
+    expect(written.metrics().find((m) => 'Turns' in m)).toMatchObject({ Turns: 1, TurnCancelled: 1, TurnTimedOut: 0 });
     const threads = await store.loadThreads({}, { userId });
     const items = (await store.loadThreadItems(threads.data[0]!.id, { order: 'asc', includeHidden: true }, { userId })).data;
     expect(items.map((i) => i.type)).toEqual(['user_message', 'assistant_message', 'sdk_hidden_context']);

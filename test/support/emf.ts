@@ -37,15 +37,40 @@ export function emfLines() {
     documents,
     logs,
     /** Each document as its dimension values and metric values, e.g. `{ service, TurnErrors: 1 }`. */
-    metrics: () =>
-      documents.map((doc) => {
-        const directive = doc._aws.CloudWatchMetrics[0]!;
-        const out: Record<string, unknown> = {};
-        for (const name of directive.Dimensions.flat()) out[name] = doc[name];
-        for (const { Name } of directive.Metrics) out[Name] = doc[Name];
-        return out;
-      }),
+    metrics: () => documents.map((doc) => metricValues(doc)),
     namespaces: () => documents.map((doc) => doc._aws.CloudWatchMetrics[0]!.Namespace),
     restore: () => spies.forEach((spy) => spy.mockRestore()),
   };
+}
+
+/**
+ * The same reading of text a function process wrote (test/support/lambda-process.ts): its EMF
+ * documents as dimension and metric values, and its JSON log lines.
+ */
+export function emfOutput(text: string) {
+  const documents: EmfDocument[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if ('_aws' in parsed) documents.push(parsed as EmfDocument);
+      else if ('level' in parsed) logs.push(parsed);
+    } catch {
+      // not JSON after all
+    }
+  }
+  return {
+    logs,
+    metrics: () => documents.map((doc) => metricValues(doc)),
+    namespaces: () => documents.map((doc) => doc._aws.CloudWatchMetrics[0]!.Namespace),
+  };
+}
+
+function metricValues(doc: EmfDocument): Record<string, unknown> {
+  const directive = doc._aws.CloudWatchMetrics[0]!;
+  const out: Record<string, unknown> = {};
+  for (const name of directive.Dimensions.flat()) out[name] = doc[name];
+  for (const { Name } of directive.Metrics) out[Name] = doc[Name];
+  return out;
 }
