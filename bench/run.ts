@@ -39,7 +39,7 @@ const size: DatasetSize =
     ? { items: 1_000_000, deepItems: 100_000, threads: 1_000_000, userThreads: 10_000 }
     : { items: 100_000, deepItems: 10_000, threads: 100_000, userThreads: 1_000 };
 const iterations = Number(process.env.BENCH_ITERATIONS ?? (scale === 'full' ? 200 : 50));
-const coldRuns = scale === 'full' ? 21 : 5;
+const coldRuns = Number(process.env.BENCH_COLD_RUNS ?? (scale === 'full' ? 21 : 5));
 const loadSeconds = scale === 'full' ? 8 : 3;
 const networkIterations = scale === 'full' ? 30 : 10;
 
