@@ -13,10 +13,11 @@ export function chunkTable(report: Report, built: Record<FunctionName, BuiltFunc
     const chunks = chunksOf(metafile);
     results[name] = { initBytes: initBytes(chunks), chunks: chunks.map(({ file, bytes, atInit }) => ({ file, bytes, atInit })) };
     for (const chunk of chunks) {
-      rows.push([name, chunk.file, kib(chunk.bytes), chunk.atInit ? 'init' : 'later', chunk.contents.slice(0, 4).map(([source, bytes]) => `${source} ${kib(bytes)}`).join(', ')]);
+      const loaded = chunk.atInit ? 'init' : chunk.loadedWith === chunk.file ? 'its own import()' : chunk.loadedWith ? `with ${chunk.loadedWith}` : 'only if used';
+      rows.push([name, chunk.file, kib(chunk.bytes), loaded, chunk.contents.slice(0, 4).map(([source, bytes]) => `${source} ${kib(bytes)}`).join(', ')]);
     }
   }
-  report.say('### Our bundles, chunk by chunk (KiB; "later": loaded by a dynamic import when first needed)');
+  report.say('### Our bundles, chunk by chunk (KiB): loaded at init, by an `import()` of index.mjs when first needed (the agent with the first turn, the tracer after the first answer), or only if a deeper one runs');
   report.table(['function', 'chunk', 'KiB', 'loaded', 'biggest contents, KiB'], rows);
   return results;
 }
