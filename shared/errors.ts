@@ -34,8 +34,8 @@ export class NotFoundError extends ClientError {
 }
 
 export class ConflictError extends ClientError {
-  constructor(message: string) {
-    super(409, 'conflict', message);
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
   }
 }
 
