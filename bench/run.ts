@@ -270,7 +270,7 @@ try {
   logger.setLogLevel('ERROR');
   const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret' })));
   const filesDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
-  const files = new DiskAttachmentStore(filesDir, 'bench-secret', () => 'http://127.0.0.1');
+  const files = new DiskAttachmentStore(filesDir, 'bench-secret', () => 'http://127.0.0.1', ours);
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit, files });
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));

@@ -43,7 +43,7 @@ if (migrating !== database) await migrating.close();
 
 const store = new PostgresStore(database.db);
 let url = '';
-const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => url);
+const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => url, store);
 const chatkit = createChatKitServerFromEnv({ store, env, log: logger, announce: say, attachments: files });
 const { transport, settled } = devTransport(verifier);
 const app = createDevApp({ api: { transport, logger, corsOrigins: corsOriginsFromEnv(env) }, store, chatkit, files });

@@ -201,7 +201,7 @@ describe('npm run dev', () => {
     const created = await json(chatkit({ type: 'attachments.create', params: { name: 'dot.png', size: png.length, mime_type: 'image/png' } }, dave));
     expect(created).toMatchObject({ type: 'image', upload_descriptor: { method: 'PUT' }, preview_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/attachments\//) });
     const wrong = await fetch(created.upload_descriptor.url, { method: 'PUT', headers: created.upload_descriptor.headers, body: new Uint8Array(Buffer.concat([png, png])) });
-    expect(wrong.status).toBe(400);
+    expect(wrong.status).toBe(413);
     const uploaded = await fetch(created.upload_descriptor.url, { method: 'PUT', headers: created.upload_descriptor.headers, body: new Uint8Array(png) });
     expect(uploaded.status).toBe(200);
 

@@ -75,7 +75,7 @@ export async function startFuzzApp(): Promise<FuzzApp> {
   const logger = new RecordingLogger({ serviceName: 'chatkit-fuzz', logLevel: 'ERROR' });
   let url = '';
   const filesDir = mkdtempSync(join(tmpdir(), 'fuzz-files-'));
-  const files = new DiskAttachmentStore(filesDir, 'fuzz-secret', () => url);
+  const files = new DiskAttachmentStore(filesDir, 'fuzz-secret', () => url, store);
   const chatkit = new ChatKitServer({ store, responder: new EchoResponder(), actions, attachments: files, onError: (message, error) => logger.error(message, { error }) });
   const { transport, settled } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: FUZZ_JWT_SECRET })));
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store, chatkit, files });
