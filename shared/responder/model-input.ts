@@ -11,16 +11,22 @@ type Converted = ResponseInputItem[];
 /** What the model gets for each attachment, by id; one not listed is described. */
 export type AttachmentContents = ReadonlyMap<string, ResponseInputContent>;
 
-/** The thread as the model reads it. `history` ends with the message being answered. */
+/**
+ * The thread as the model reads it. `history` ends with the message being answered. An attachment
+ * named by several messages goes to the model once, with the newest of them; the others point to
+ * it, so that what a turn sends does not grow with the number of times a file is named.
+ */
 export function toModelInput(history: readonly ThreadItem[], attachments: AttachmentContents = new Map()): ResponseInputItem[] {
   const last = history.at(-1);
-  return history.flatMap((item) => convert(item, item === last, attachments));
+  const newest = new Map<string, ThreadItem>();
+  for (const item of history) if (item.type === 'user_message') for (const attachment of item.attachments) newest.set(attachment.id, item);
+  return history.flatMap((item) => convert(item, item === last, attachments, newest));
 }
 
-function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentContents): Converted {
+function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentContents, newest: ReadonlyMap<string, ThreadItem>): Converted {
   switch (item.type) {
     case 'user_message':
-      return userMessage(item, isLast, attachments);
+      return userMessage(item, isLast, attachments, newest);
     case 'assistant_message':
       return assistantMessage(item);
     case 'client_tool_call':
@@ -54,14 +60,11 @@ function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentConte
   }
 }
 
-function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents): Converted {
+function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents, newest: ReadonlyMap<string, ThreadItem>): Converted {
   // The text as typed, tags as @name; what the tags stand for follows as context.
   const text = item.content.map((part) => (part.type === 'input_tag' ? `@${part.text}` : part.text)).join('');
-  const message: ResponseInputItem = {
-    type: 'message',
-    role: 'user',
-    content: [{ type: 'input_text', text }, ...item.attachments.map((a) => attachments.get(a.id) ?? describedAttachment(a))],
-  };
+  const files = uniqueBy(item.attachments, (a) => a.id).map((a) => (newest.get(a.id) === item ? (attachments.get(a.id) ?? describedAttachment(a)) : namedAgainLater(a)));
+  const message: ResponseInputItem = { type: 'message', role: 'user', content: [{ type: 'input_text', text }, ...files] };
   const context: Converted = [];
   // Quoted text belongs to the message being answered; earlier quotes have been answered already.
   if (item.quoted_text && isLast) context.push(userNote(`The user is referring to this in particular: \n${item.quoted_text}`));
@@ -85,6 +88,10 @@ function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachme
 /** An attachment the model cannot open (no store can give its content, or of a type it cannot take), named so that it is not silently dropped. */
 export function describedAttachment(attachment: Attachment): ResponseInputContent {
   return { type: 'input_text', text: `[The user attached ${attachment.type === 'image' ? 'an image' : 'a file'} "${attachment.name}" (${attachment.mime_type}) that the assistant cannot open.]` };
+}
+
+function namedAgainLater(attachment: Attachment): ResponseInputContent {
+  return { type: 'input_text', text: `[The user attached the file "${attachment.name}" (${attachment.mime_type}), which is attached again later in this conversation.]` };
 }
 
 function assistantMessage(item: ItemOfType<'assistant_message'>): Converted {
