@@ -30,6 +30,7 @@ import { devTransport } from '../dev/transport.js';
 import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { benchAttachmentMemory } from './attachment-memory.js';
 import { benchNetwork } from './network.js';
 import { benchPgliteMemory } from './pglite-memory.js';
 import { createReport } from './report.js';
@@ -335,6 +336,9 @@ results.pgliteMemory = await benchPgliteMemory({
   sharedBuffers: scale === 'full' ? ['32MB', '16MB', '8MB'] : ['16MB'],
   report,
 });
+
+// ---- 9. attachments: memory per turn and per upload ----
+results.attachmentMemory = await benchAttachmentMemory({ serverUrl: server, runs: scale === 'full' ? 5 : 3, report });
 
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);
