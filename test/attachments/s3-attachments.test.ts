@@ -15,10 +15,11 @@ import { startS3 } from '../support/s3.js';
 let s3: Awaited<ReturnType<typeof startS3>>;
 let h: ChatKitHarness;
 let user: User;
+let statements: string[] = [];
 
 beforeAll(async () => {
   s3 = await startS3();
-  h = await startChatKit({ attachments: s3.store, attachmentPolicy: { types: ['image/*', 'application/pdf', 'text/plain'], maxBytes: 1024 * 1024 } });
+  h = await startChatKit({ attachments: s3.store, attachmentPolicy: { types: ['image/*', 'application/pdf', 'text/plain'], maxBytes: 1024 * 1024 } }, (q) => void statements.push(q));
 });
 afterAll(async () => {
   await h?.close();
@@ -177,6 +178,25 @@ describe('files follow their owner\'s actions', () => {
     expect(sent.find((e) => e.type === 'error')).toBeUndefined();
     expect(await keysOf(file.id)).toEqual([`attached/${encodeURIComponent(user.userId)}/${file.id}`]);
     expect(await h.store.loadAttachment(file.id, user)).toMatchObject({ thread_id: mine });
+  });
+
+  it('costs two statements before the stream, however many attachments: one loads them, the one that stores the message binds them', async () => {
+    const files = [await uploadedText('one'), await uploadedText('two'), await uploadedText('three')];
+    h.model.enqueue({ text: 'First.' }, { text: 'Three files.' });
+    const threadId = threadIdOf(await h.stream({ type: 'threads.create', params: { input: input('hello') } }, user));
+    statements = [];
+    s3.requests.length = 0;
+    const result = await h.call({ type: 'threads.add_user_message', params: { thread_id: threadId, input: { ...input('see'), attachments: files.map((f) => f.id) } } }, user);
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/from "chatkit_attachments"/i);
+    expect(statements[1]).toMatch(/UPDATE chatkit_attachments a SET/);
+    // The store's part before the stream: a HEAD of each upload, then (the message stored) a copy and a delete of each.
+    const of = (method: string) => s3.requests.filter((r) => r.method === method).map((r) => r.key.split('/')[0]);
+    expect(of('HEAD')).toEqual(['pending', 'pending', 'pending']);
+    expect(of('PUT')).toEqual(['attached', 'attached', 'attached']); // CopyObject
+    expect(of('POST').length).toBeGreaterThanOrEqual(3); // DeleteObjects (the SDK retries a 500 from s3rver)
+    await clientEvents(result);
+    for (const file of files) expect(await h.store.loadAttachment(file.id, user)).toMatchObject({ thread_id: threadId });
   });
 
   it('refuses an attachment already sent in a message, in that thread or another', async () => {
