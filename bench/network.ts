@@ -124,8 +124,7 @@ async function operationsTable(database: Database, size: DatasetSize, iterations
       ours: async () => {
         const lease = { id: `turn_net_${next++}`, seconds: 60 };
         await ours.beginTurn('thr_net_ours', { lease, historyLimit: 40, append: message('thr_net_ours') }, ctx);
-        await ours.addThreadItem('thr_net_ours', message('thr_net_ours'), ctx);
-        await ours.endTurn('thr_net_ours', lease.id, ctx);
+        await ours.endTurn('thr_net_ours', lease.id, ctx, { lastItem: message('thr_net_ours') });
       },
       seed: async () => {
         const at = () => new Date().toISOString();
@@ -288,6 +287,11 @@ function print(
       ['first SSE byte after 1 database round trip', `${statements.ours.beforeFirstByte} statement(s) before it; ${ms(timings[slow]!.ours.firstByteMs)} ms at RTT ${slow}`, verdict(statements.ours.beforeFirstByte <= 1)],
       ['≤ 2 statements before the model’s first token', `${statements.ours.beforeModelRequest} before the model request; sent at ${ms(timings[slow]!.ours.modelRequestMs)} ms at RTT ${slow}`, verdict(statements.ours.beforeModelRequest <= 2)],
       ['≤ 2 statements after the first token', `${statements.ours.afterFirstToken}`, verdict(statements.ours.afterFirstToken <= 2)],
+      [
+        `turn done ≤ 3 RTT (${3 * slow} ms) at RTT ${slow}, 2 statements in all`,
+        `${ms(timings[slow]!.ours.totalMs)} ms (${(timings[slow]!.ours.totalMs / slow).toFixed(1)} RTT), ${statements.ours.total} statements`,
+        verdict(timings[slow]!.ours.totalMs <= 3 * slow && statements.ours.total <= 2),
+      ],
     ],
   );
 

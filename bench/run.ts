@@ -109,8 +109,7 @@ try {
       await count(async () => {
         const lease = { id: 'turn_bench', seconds: 60 };
         await ours.beginTurn(opsThread.id, { lease, historyLimit: 40, append: message('msg_ours_u') }, ctx);
-        await ours.addThreadItem(opsThread.id, message('msg_ours_a'), ctx);
-        await ours.endTurn(opsThread.id, lease.id, ctx);
+        await ours.endTurn(opsThread.id, lease.id, ctx, { lastItem: message('msg_ours_a') });
       }),
       await count(async () => {
         await seed.loadThread(opsThread.id, BENCH_USER);

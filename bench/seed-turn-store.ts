@@ -3,7 +3,7 @@ import { NotFoundError } from '../shared/errors.js';
 import type { StoredThread, ThreadItem, ThreadMetadata } from '../shared/protocol/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import type { Schema } from '../shared/store/schema.js';
-import type { RequestContext, TurnStart } from '../shared/store/store.js';
+import type { RequestContext, TurnEnd, TurnStart } from '../shared/store/store.js';
 import { SeedStyleStore } from './seed-store.js';
 
 /**
@@ -33,7 +33,9 @@ export class SeedTurnStore extends PostgresStore {
     await this.seed.addThreadItem(threadId, item);
   }
 
-  override async endTurn(): Promise<StoredThread | null> {
+  /** No lease to release; the turn's last item goes in as the sketch adds every item. */
+  override async endTurn(threadId: string, _leaseId: string, _ctx: RequestContext, end: TurnEnd = {}): Promise<StoredThread | null> {
+    if (end.lastItem) await this.seed.addThreadItem(threadId, end.lastItem);
     return null;
   }
 }

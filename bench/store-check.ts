@@ -32,7 +32,7 @@ export async function storeCheck(db: Kysely<Schema>, items = 300): Promise<void>
   const { history } = await store.beginTurn(CHECKED_THREAD, { lease, historyLimit: 40, append: message(CHECKED_THREAD, 'a follow-up about zebras') }, ctx);
   expect(history.length === 2, 'beginTurn returns the history with the new message');
   await store.addThreadItem(CHECKED_THREAD, message(CHECKED_THREAD, 'an answer'), ctx);
-  const ended = await store.endTurn(CHECKED_THREAD, lease.id, ctx, 'Memory');
+  const ended = await store.endTurn(CHECKED_THREAD, lease.id, ctx, { title: 'Memory' });
   expect(ended?.title === 'Memory', 'endTurn titles the thread');
   for (let i = 0; i < items; i++) await store.addThreadItem(CHECKED_THREAD, message(CHECKED_THREAD, `message ${i} with some text in it`), ctx);
 

@@ -18,10 +18,11 @@ import {
 } from '../protocol/index.js';
 import { toModelInput } from '../responder/model-input.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
-import type { RequestContext, Store, TurnLease } from '../store/store.js';
+import type { RequestContext, Store, TurnEnd, TurnLease } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
 import { attachmentsForModel } from './attachment-input.js';
 import { checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteFiles, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
+import { markLast } from './last-event.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 
@@ -50,6 +51,12 @@ export interface ChatKitServerOptions {
   models?: readonly string[] | undefined;
   /** The longest a turn may run: a turn whose process died holds its thread no longer than this (default 300 s). */
   turnSeconds?: number | undefined;
+  /**
+   * How long a done item waits to see whether the turn ends right after it, so that its write
+   * and the thread's release are one statement (default 25 ms). Only a done item waits, and at
+   * most this long: an item that more events follow is shown as soon as they come or this passes.
+   */
+  lastItemWaitMs?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
 }
 
@@ -69,6 +76,7 @@ export const INTERRUPTED_NOTE = 'The previous response was cut off by the server
 const ITEMS_PAGE = 20;
 const DEFAULT_HISTORY_WINDOW = 40;
 const DEFAULT_TURN_SECONDS = 300;
+const DEFAULT_LAST_ITEM_WAIT_MS = 25;
 /** Attempts at writing an item the client was shown as done, across dropped connections. */
 const DONE_WRITE_ATTEMPTS = 3;
 
@@ -98,6 +106,11 @@ export class ChatKitServer {
     this.store = options.store;
     this.responder = options.responder;
     this.ids = options.ids ?? defaultIds;
+  }
+
+  /** The tools a client may pick with `inference_options.tool_choice`. */
+  async tools(): Promise<readonly string[]> {
+    return (await this.responder.tools?.()) ?? [];
   }
 
   async process(rawBody: string, ctx: RequestContext, { signal, waitUntil }: RequestOptions): Promise<ChatKitResult> {
@@ -281,7 +294,7 @@ export class ChatKitServer {
     if (model !== undefined && models && !models.includes(model)) {
       throw new BadRequestError(`inference_options.model: expected one of ${models.join(', ')}`, 'model_not_allowed');
     }
-    const tools = tool_choice ? ((await this.responder.tools?.()) ?? []) : [];
+    const tools = tool_choice ? await this.tools() : [];
     if (tool_choice && !tools.includes(tool_choice.id)) {
       throw new BadRequestError(
         tools.length ? `inference_options.tool_choice.id: expected one of ${tools.join(', ')}` : 'inference_options.tool_choice: this assistant offers no tools to choose',
@@ -350,6 +363,10 @@ export class ChatKitServer {
     return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined);
   }
 
+  private get lastItemWaitMs(): number {
+    return this.options.lastItemWaitMs ?? DEFAULT_LAST_ITEM_WAIT_MS;
+  }
+
   private get historyWindow(): number {
     return this.options.historyWindow ?? DEFAULT_HISTORY_WINDOW;
   }
@@ -393,21 +410,34 @@ export class ChatKitServer {
     const title = turn.item && !thread.title ? this.startTitle(turn.item, signal) : null;
     let saved = threadState(thread);
     let released = false;
+    // The turn's last item when it is a done item: stored with the thread's release, then shown.
+    let last: Extract<ThreadStreamEvent, { type: 'thread.item.done' }> | null = null;
+    const apply = async function* (this: ChatKitServer, event: ThreadStreamEvent): AsyncGenerator<ThreadStreamEvent> {
+      await this.persist(thread.id, event, pending, ctx);
+      const visible = clientEvent(event);
+      if (visible) yield visible;
+      // After the event that changed it, as the reference orders it.
+      if (threadState(thread) !== saved) {
+        await this.store.saveThread(thread, ctx);
+        saved = threadState(thread);
+        yield { type: 'thread.updated', thread: clientThread(thread) };
+      }
+    }.bind(this);
     try {
       for (const event of turn.prefix) yield clientEvent(event)!;
       yield { type: 'stream_options', stream_options: { allow_cancel: true } };
       try {
-        for await (const event of produce(signal)) {
+        const endsWithDone = (event: ThreadStreamEvent) => turn.lease !== null && event.type === 'thread.item.done';
+        for await (const { value: event, last: isLast } of markLast(produce(signal), endsWithDone, this.lastItemWaitMs)) {
           if (signal.aborted) break;
-          await this.persist(thread.id, event, pending, ctx);
-          const visible = clientEvent(event);
-          if (visible) yield visible;
-          // After the event that changed it, as the reference orders it.
-          if (threadState(thread) !== saved) {
-            await this.store.saveThread(thread, ctx);
-            saved = threadState(thread);
-            yield { type: 'thread.updated', thread: clientThread(thread) };
-          }
+          if (isLast && event.type === 'thread.item.done') last = event;
+          else yield* apply(event);
+        }
+        // A turn stopped meanwhile stores its last item the ordinary way, before what a stop keeps.
+        if (last && outer.aborted) {
+          const stopped = last;
+          last = null;
+          for await (const event of apply(stopped)) if (outer.reason instanceof ServerStopping) yield event;
         }
       } catch (error) {
         if (!outer.aborted) {
@@ -422,9 +452,21 @@ export class ChatKitServer {
         await this.keepCancelledTurn(thread.id, pending, ctx);
       }
       if (turn.lease) {
-        released = true;
         const ready = title && !outer.aborted ? title.value() : undefined;
-        const stored = await this.store.endTurn(thread.id, turn.lease.id, ctx, ready);
+        let stored: StoredThread | null;
+        try {
+          stored = await this.endTurn(thread.id, turn.lease, ctx, { title: ready, lastItem: last?.item });
+          released = true;
+        } catch (error) {
+          // The last item could not be stored: the client is not shown it as done.
+          failed.abort(error);
+          yield this.errorEvent(error);
+          return;
+        }
+        if (last) {
+          pending.delete(last.item.id);
+          yield clientEvent(last)!;
+        }
         if (ready !== undefined && stored?.title && stored.title !== thread.title) {
           thread.title = stored.title;
           yield { type: 'thread.updated', thread: clientThread(thread) };
@@ -437,6 +479,16 @@ export class ChatKitServer {
     } finally {
       if (turn.lease && !released) await this.releaseQuietly(thread.id, turn.lease, ctx);
     }
+  }
+
+  /**
+   * Ends the turn: the lease released, a title that came in time, and the last item, in one
+   * statement. With an item it is retried as any done item is (idempotent by id); without one,
+   * a failure leaves the lease to expire.
+   */
+  private endTurn(threadId: string, lease: TurnLease, ctx: RequestContext, end: TurnEnd): Promise<StoredThread | null> {
+    if (!end.lastItem) return this.store.endTurn(threadId, lease.id, ctx, end);
+    return this.storedOnce(() => this.store.endTurn(threadId, lease.id, ctx, end), null);
   }
 
   private startTitle(item: UserMessageItem, signal: AbortSignal) {
@@ -498,12 +550,17 @@ export class ChatKitServer {
    * on a new connection, when the connection drops or times out under it. It is idempotent by
    * id, so a conflict on a later attempt means an earlier one did commit.
    */
-  private async addDoneItem(threadId: string, item: ThreadItem, ctx: RequestContext) {
+  private addDoneItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void> {
+    return this.storedOnce(() => this.store.addThreadItem(threadId, item, ctx), undefined);
+  }
+
+  /** Runs a write that stores a done item until it succeeds, a conflict shows an earlier attempt did, or it fails for good. */
+  private async storedOnce<T>(write: () => Promise<T>, committedEarlier: T): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.store.addThreadItem(threadId, item, ctx);
+        return await write();
       } catch (error) {
-        if (attempt > 1 && error instanceof ConflictError) return;
+        if (attempt > 1 && error instanceof ConflictError) return committedEarlier;
         if (attempt === DONE_WRITE_ATTEMPTS || databaseFault(error) === null) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
       }

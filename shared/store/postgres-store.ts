@@ -6,7 +6,7 @@ import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
-import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnLease, TurnStart } from './store.js';
+import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnEnd, TurnLease, TurnStart } from './store.js';
 
 /**
  * The Store on PostgreSQL (Neon, any server, or PGlite). Every call is one statement, so one
@@ -145,15 +145,34 @@ export class PostgresStore implements Store {
     };
   }
 
-  async endTurn(threadId: string, leaseId: string, ctx: RequestContext, title?: string): Promise<StoredThread | null> {
-    // Only the holder releases the lease; a title goes only to a thread that has none yet.
+  async endTurn(threadId: string, leaseId: string, ctx: RequestContext, end: TurnEnd = {}): Promise<StoredThread | null> {
+    const { title, lastItem } = end;
+    const item = lastItem ? itemRow(threadId, lastItem) : null;
+    const titled = title === undefined ? null : storableText(title);
+    // One statement, so a turn's end is one round trip: the last item and the release together.
+    // SET sees the row as it was: only the holder releases the lease and titles the thread (if
+    // untitled). Without an item the row must be held to match; with one it need only exist,
+    // as for addThreadItem, and the item is inserted through the CTE only if it does.
     const { rows } = await sql<ThreadRow>`
-      UPDATE chatkit_threads
-      SET turn_id = NULL, turn_expires_at = NULL,
-          data = CASE WHEN ${title ?? null}::text IS NOT NULL AND data->>'title' IS NULL
-                      THEN jsonb_set(data, '{title}', to_jsonb(${title === undefined ? null : storableText(title)}::text)) ELSE data END
-      WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} AND turn_id = ${leaseId}
-      RETURNING data, updated_at`.execute(this.db);
+      WITH thread AS (
+        UPDATE chatkit_threads
+        SET turn_id = CASE WHEN turn_id = ${leaseId} THEN NULL ELSE turn_id END,
+            turn_expires_at = CASE WHEN turn_id = ${leaseId} THEN NULL ELSE turn_expires_at END,
+            updated_at = CASE WHEN ${item !== null} THEN greatest(updated_at, now()) ELSE updated_at END,
+            data = CASE WHEN turn_id = ${leaseId} AND ${titled}::text IS NOT NULL AND data->>'title' IS NULL
+                        THEN jsonb_set(data, '{title}', to_jsonb(${titled}::text)) ELSE data END
+        WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} AND (${item !== null} OR turn_id = ${leaseId})
+        RETURNING id, data, updated_at
+      ), item AS (
+        INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+        SELECT ${item?.id ?? null}, thread.id, ${item?.type ?? null}, ${item?.content_text ?? null}, ${item?.data ?? null}::jsonb,
+               ${item?.created_at ?? null}::timestamptz
+        FROM thread WHERE ${item !== null}
+      )
+      SELECT data, updated_at FROM thread`
+      .execute(this.db)
+      .catch(rethrow(`an item with id ${lastItem?.id} already exists`));
+    if (item && !rows[0]) throw new NotFoundError('thread');
     return rows[0] ? storedThread(rows[0]) : null;
   }
 

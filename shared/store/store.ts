@@ -28,6 +28,14 @@ export interface TurnStart {
   retryAfter?: string | undefined;
 }
 
+/** What a turn leaves behind as it releases its thread. */
+export interface TurnEnd {
+  /** Given to the thread only if it has no title yet and the lease was still held. */
+  title?: string | undefined;
+  /** The turn's last item, appended as addThreadItem would (even if the lease expired meanwhile). */
+  lastItem?: ThreadItem | undefined;
+}
+
 export interface ItemPageRequest extends PageRequest {
   /** Hidden context items are for the model; clients never see them. Default false. */
   includeHidden?: boolean;
@@ -85,10 +93,12 @@ export interface Store {
    */
   beginTurn(threadId: string, start: TurnStart, ctx: RequestContext): Promise<{ thread: StoredThread; history: ThreadItem[] }>;
   /**
-   * Releases the turn's lease (if it still holds it) and gives an untitled thread `title`.
-   * Returns the thread as stored, or null when it no longer exists.
+   * Releases the turn's lease (if it still holds it) and gives an untitled thread `title`; with
+   * `lastItem`, also appends the turn's last item, in the same statement. Returns the thread as
+   * stored, or null when the lease was not held (without an item) or the thread no longer
+   * exists; with an item, a missing thread is "not found" (the item could not be stored).
    */
-  endTurn(threadId: string, leaseId: string, ctx: RequestContext, title?: string): Promise<StoredThread | null>;
+  endTurn(threadId: string, leaseId: string, ctx: RequestContext, end?: TurnEnd): Promise<StoredThread | null>;
   /** Titles a thread that has no title yet (a title the user chose meanwhile wins). */
   setTitleIfUntitled(threadId: string, title: string, ctx: RequestContext): Promise<void>;
   /** The user's threads by latest activity (`desc`: newest first). */

@@ -87,7 +87,7 @@ describe('X-Ray traces of a chat turn', () => {
 
     const inside = (s: XraySubsegment): boolean => s.parent_id === handler.id || subsegments.some((p) => p.id === s.parent_id && inside(p)) || (handler.subsegments ?? []).some((c) => c.id === s.id);
     const store = subsegments.filter((s) => s.name.startsWith('### store.'));
-    expect(store.map((s) => s.name)).toEqual(expect.arrayContaining(['### store.createThread', '### store.addThreadItem', '### store.endTurn']));
+    expect(store.map((s) => s.name)).toEqual(expect.arrayContaining(['### store.createThread', '### store.endTurn']));
     for (const s of store) expect(inside(s), s.name).toBe(true);
 
     const modelCalls = subsegments.filter((s) => s.namespace === 'remote' && s.http?.request?.url?.endsWith('/v1/responses'));

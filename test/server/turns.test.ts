@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ThreadStreamEvent } from '../../shared/protocol/index.js';
+import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
+import { OpenAIResponder } from '../../shared/responder/openai-responder.js';
 import { ChatKitServer } from '../../shared/server/index.js';
 import type { Responder } from '../../shared/responder/responder.js';
 import { clientEvents, doneItems, input, startChatKit, threadIdOf, type ChatKitHarness, type User } from '../support/chatkit-harness.js';
@@ -101,6 +102,59 @@ describe('an item taken back', () => {
     expect(errors(events)).toEqual([]);
     expect(events.map((e) => e.type)).toContain('thread.item.removed');
     expect((await h.allItems(threadId, user)).map((i) => i.type)).toEqual(['user_message', 'assistant_message', 'user_message']);
+  });
+});
+
+describe("a turn's last item", () => {
+  const message = (threadId: string, id: string, text: string): ThreadItem => ({
+    id, thread_id: threadId, created_at: new Date().toISOString(), type: 'assistant_message', content: [{ type: 'output_text', text, annotations: [] }],
+  });
+
+  it('is stored with the release of the thread, in one statement', async () => {
+    const statements: string[] = [];
+    const counted = await startChatKit({}, (q) => void statements.push(q));
+    try {
+      // A generous wait: on a loaded machine the run's end may lag its last event by more than the default.
+      const responder = new OpenAIResponder({ client: counted.client, model: 'gpt-test', instructions: '' });
+      const server = new ChatKitServer({ store: counted.store, responder, lastItemWaitMs: 5_000 });
+      counted.model.enqueue({ text: 'Hi.' });
+      const created = await clientEvents(await server.process(JSON.stringify({ type: 'threads.create', params: { input: input('Hello') } }), user, { signal: new AbortController().signal }));
+      const threadId = threadIdOf(created);
+      statements.length = 0;
+      counted.model.enqueue({ text: 'Again.' });
+      const body = JSON.stringify({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('More') } });
+      const events = await clientEvents(await server.process(body, user, { signal: new AbortController().signal }));
+      expect(doneItems(events).map((i) => i.type)).toEqual(['user_message', 'assistant_message']);
+      // beginTurn; then the answer, the lease's release (and a title, had there been one).
+      expect(statements).toHaveLength(2);
+      expect(statements[1]).toMatch(/UPDATE chatkit_threads[\s\S]*INSERT INTO chatkit_thread_items/);
+      expect((await counted.allItems(threadId, user)).map((i) => i.type)).toEqual(['user_message', 'assistant_message', 'user_message', 'assistant_message']);
+      counted.model.enqueue({ text: 'Free again.' });
+      expect(errors(await clientEvents(await server.process(body.replace('More', 'Next'), user, { signal: new AbortController().signal })))).toEqual([]);
+    } finally {
+      await counted.close();
+    }
+  });
+
+  it('does not hold back a done item that more events follow: it is shown while the responder is still working', async () => {
+    let shown!: () => void;
+    const seen = new Promise<void>((resolve) => (shown = resolve));
+    const slowAfterFirst: Responder = {
+      async *respond({ thread }) {
+        yield { type: 'thread.item.done', item: message(thread.id, uid('msg'), 'first') };
+        await seen; // a tool at work: the client must already see the first item
+        yield { type: 'thread.item.done', item: message(thread.id, uid('msg'), 'second') };
+      },
+      title: async () => 'Untitled',
+    };
+    const server = new ChatKitServer({ store: h.store, responder: slowAfterFirst });
+    const threadId = await newThread();
+    const body = JSON.stringify({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Go') } });
+    const events = await clientEvents(await server.process(body, user, { signal: new AbortController().signal }), (e) => {
+      if (e.type === 'thread.item.done' && e.item.type === 'assistant_message') shown();
+    });
+    expect(doneItems(events).map((i) => (i as { content: Array<{ text: string }> }).content[0]!.text)).toEqual(['Go', 'first', 'second']);
+    expect((await h.allItems(threadId, user)).slice(-2).map((i) => i.type)).toEqual(['assistant_message', 'assistant_message']);
   });
 });
 

@@ -371,7 +371,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       await expect(store.addThreadItem(t.id, userMessage(t.id, 'x'), ctx)).rejects.toBeInstanceOf(NotFoundError);
       await expect(store.saveItem(t.id, userMessage(t.id, 'x'), ctx)).rejects.toBeInstanceOf(NotFoundError);
       await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 10, append: userMessage(t.id, 'x') }, ctx)).rejects.toBeInstanceOf(NotFoundError);
-      expect(await store.endTurn(t.id, 'turn_x', ctx, 'title')).toBeNull();
+      expect(await store.endTurn(t.id, 'turn_x', ctx, { title: 'title' })).toBeNull();
       await store.setTitleIfUntitled(t.id, 'title', ctx);
       expect(await count('chatkit_threads', sql`id = ${t.id}`)).toBe(0);
       expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBe(0);
@@ -433,12 +433,49 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       expect((await store.loadThreadItems(t.id, {}, ctx)).data).toEqual([question]);
     });
 
+    it('endTurn with the last item stores it and releases the thread in one round trip', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const held = lease();
+      await store.beginTurn(t.id, { lease: held, historyLimit: 1 }, ctx);
+      const answer = userMessage(t.id, 'the answer');
+      const before = roundTrips;
+      expect(await store.endTurn(t.id, held.id, ctx, { title: 'Titled', lastItem: answer })).toMatchObject({ id: t.id, title: 'Titled' });
+      expect(roundTrips - before).toBe(1);
+      expect((await store.loadThreadItems(t.id, { order: 'asc' }, ctx)).data.at(-1)).toEqual(answer);
+      // Released: the next turn starts.
+      await store.beginTurn(t.id, { lease: lease(), historyLimit: 1 }, ctx);
+    });
+
+    it('endTurn stores the last item even when the lease was lost, but neither releases nor titles then', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      await store.beginTurn(t.id, { lease: lease(0), historyLimit: 1 }, ctx); // expired: a holder that died
+      const successor = lease();
+      await store.beginTurn(t.id, { lease: successor, historyLimit: 1 }, ctx);
+      const late = userMessage(t.id, 'late answer');
+      expect(await store.endTurn(t.id, 'turn_expired', ctx, { title: 'Not mine', lastItem: late })).toMatchObject({ id: t.id });
+      expect((await store.loadItem(t.id, late.id, ctx))).toEqual(late);
+      expect((await store.loadThread(t.id, ctx)).title).toBeUndefined();
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1 }, ctx)).rejects.toBeInstanceOf(ThreadBusyError);
+    });
+
+    it('endTurn with the last item of a deleted thread is not found and stores nothing', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const held = lease();
+      await store.beginTurn(t.id, { lease: held, historyLimit: 1 }, ctx);
+      await store.deleteThread(t.id, ctx);
+      await expect(store.endTurn(t.id, held.id, ctx, { lastItem: userMessage(t.id, 'x') })).rejects.toBeInstanceOf(NotFoundError);
+      expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBe(0);
+    });
+
     it('endTurn and setTitleIfUntitled title an untitled thread only', async () => {
       const ctx = user();
       const t = await threadOf(ctx);
       const held = lease();
       await store.beginTurn(t.id, { lease: held, historyLimit: 1 }, ctx);
-      expect(await store.endTurn(t.id, held.id, ctx, 'From the model')).toMatchObject({ title: 'From the model' });
+      expect(await store.endTurn(t.id, held.id, ctx, { title: 'From the model' })).toMatchObject({ title: 'From the model' });
       await store.setTitleIfUntitled(t.id, 'Late', ctx);
       expect((await store.loadThread(t.id, ctx)).title).toBe('From the model');
       const untitled = await threadOf(ctx);
@@ -478,6 +515,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, intruder)],
         ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'negative', intruder)],
         ['beginTurn', () => store.beginTurn(t.id, { lease: { id: 'turn_i', seconds: 60 }, historyLimit: 5, append: userMessage(t.id, 'injected') }, intruder)],
+        ['endTurn (with an item)', () => store.endTurn(t.id, 'turn_i', intruder, { lastItem: userMessage(t.id, 'injected') })],
         ['saveAttachment', () => store.saveAttachment({ ...attachment, name: 'hijacked' }, intruder)],
         ['loadAttachment', () => store.loadAttachment(attachment.id, intruder)],
         ['deleteAttachment', () => store.deleteAttachment(attachment.id, intruder)],
@@ -486,7 +524,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       for (const [name, attempt] of attempts) {
         await expect(attempt(), name).rejects.toBeInstanceOf(NotFoundError);
       }
-      expect(await store.endTurn(t.id, 'turn_i', intruder, 'hijacked')).toBeNull();
+      expect(await store.endTurn(t.id, 'turn_i', intruder, { title: 'hijacked' })).toBeNull();
       await store.setTitleIfUntitled(t.id, 'hijacked', intruder);
       // An item saved under the intruder's own thread may not take over the owner's item id.
       const own = await threadOf(intruder);
@@ -581,7 +619,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, ctx)],
         ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, ctx)],
         ['beginTurn', () => store.beginTurn(t.id, { lease: { id: 'turn_rt', seconds: 60 }, historyLimit: 5, append: userMessage(t.id, 'rt') }, ctx)],
-        ['endTurn', () => store.endTurn(t.id, 'turn_rt', ctx, 'title')],
+        ['endTurn', () => store.endTurn(t.id, 'turn_rt', ctx, { title: 'title' })],
         ['setTitleIfUntitled', () => store.setTitleIfUntitled(t.id, 'title', ctx)],
         ['deleteThread', () => store.deleteThread(t.id, ctx)],
       ];
