@@ -2,8 +2,7 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
-import type { Context } from 'hono';
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { BadRequestError, NotFoundError } from '../shared/errors.js';
 import type { Attachment } from '../shared/protocol/index.js';
 import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../shared/server/attachment-store.js';
@@ -238,8 +237,8 @@ export class DiskAttachmentStore implements AttachmentStore {
 }
 
 function refuse(c: Context, status: 400 | 403 | 404 | 409 | 413, code: string, message: string) {
-  // An upload refused before its body was read: the connection closes rather than take the rest.
-  return c.json({ error: { code, message } }, status, { connection: 'close' });
+  // An upload refused before all its body was read: the connection closes rather than take the rest.
+  return c.json({ error: { code, message } }, status, c.req.method === 'PUT' ? { connection: 'close' } : {});
 }
 
 function diskMetadata(attachment: Attachment): DiskMetadata {
