@@ -3,7 +3,6 @@ import type { AssistantMessageItem, ClientToolCallItem, ThreadStreamEvent } from
 import { toAnnotation } from './model-input.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from './responder.js';
 
-export const DEFAULT_MODEL = 'gpt-4.1-mini';
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export interface OpenAIResponderOptions {

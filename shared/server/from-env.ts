@@ -1,7 +1,8 @@
 import OpenAI from 'openai';
 import { DeferredResponder } from '../responder/deferred-responder.js';
 import { EchoResponder } from '../responder/echo-responder.js';
-import { DEFAULT_MODEL, OpenAITranscriber } from '../responder/openai-responder.js';
+import { DEFAULT_MODEL, reasoningFromEnv } from '../agent/model-settings.js';
+import { OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
 import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
 import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
@@ -46,17 +47,18 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     return new ChatKitServer({ ...common, responder: new EchoResponder(), models: listed });
   }
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
+  const reasoning = reasoningFromEnv(env);
   const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
   // The Agents SDK loads with the first turn (overlapping its first database round trip), not at cold start.
   const responder = new DeferredResponder(async () => {
-    const { AgentResponder, assistantToolTask, createAssistant } = await import('../agent/index.js');
+    const { AgentResponder, createAssistant } = await import('../agent/index.js');
     return new AgentResponder({
+      ...createAssistant({ model, instructions }),
       client,
       model,
-      agent: createAssistant({ model, instructions }),
-      toolTask: assistantToolTask,
+      reasoning,
       onUsage: (usage) => {
         log.info('turn usage', usage);
         onUsage?.(usage);

@@ -54,7 +54,7 @@ describe('StreamEventMapper on its own', () => {
   const ids = (kind: string) => `${kind}_${++n}`;
   const raw = (event: Record<string, unknown>) => new RunRawModelStreamEvent({ type: 'model', event });
 
-  it('takes back what a failed run showed: open and stored items alike, never storing one to remove it', async () => {
+  const twoMessages = async () => {
     const mapper = new StreamEventMapper({ threadId: 'thr_1', ids });
     const first = await mapper.fromRun(raw({ type: 'response.output_item.added', output_index: 0, item: { type: 'message', id: 'm_a', role: 'assistant', status: 'in_progress', content: [] } }));
     await mapper.fromRun(raw({ type: 'response.output_item.done', output_index: 0, item: { type: 'message', id: 'm_a', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Done.', annotations: [] }] } }));
@@ -62,7 +62,17 @@ describe('StreamEventMapper on its own', () => {
     await mapper.fromRun(raw({ type: 'response.content_part.added', item_id: 'm_b', output_index: 1, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
     await mapper.fromRun(raw({ type: 'response.output_text.delta', item_id: 'm_b', output_index: 1, content_index: 0, delta: 'Hal' }));
     const [doneId, openId] = [first, second].map((events) => (events[0] as { item: { id: string } }).item.id);
-    expect(mapper.discard()).toEqual([
+    return { mapper, doneId, openId };
+  };
+
+  it('takes back only what was unfinished when a run fails: the finished message was read, and is stored', async () => {
+    const { mapper, openId } = await twoMessages();
+    expect(mapper.fail(false)).toEqual([{ type: 'thread.item.removed', item_id: openId }]);
+  });
+
+  it('takes back everything a run showed on a tripwire, stored or not', async () => {
+    const { mapper, doneId, openId } = await twoMessages();
+    expect(mapper.fail(true)).toEqual([
       { type: 'thread.item.removed', item_id: openId },
       { type: 'thread.item.removed', item_id: doneId },
     ]);
@@ -75,8 +85,8 @@ describe('StreamEventMapper on its own', () => {
     expect(ending.keepOpen).toMatchObject({ stored: false, item: { type: 'workflow', workflow: { tasks: [{ status_indicator: 'loading' }] } } });
     expect(ending.events).toEqual([{ type: 'thread.item.done', item: expect.objectContaining({ type: 'client_tool_call', call_id: 'call_9', status: 'pending' }) }]);
 
-    const next = new StreamEventMapper({ threadId: 'thr_1', ids, resumedWorkflow: ending.keepOpen!.item });
-    expect(next.resume()).toEqual([{ type: 'thread.item.updated', item_id: ending.keepOpen!.item.id, update: { type: 'workflow.task.updated', task_index: 0, task: expect.objectContaining({ status_indicator: 'complete' }) } }]);
+    const next = new StreamEventMapper({ threadId: 'thr_1', ids, leftOpen: { item: ending.keepOpen!.item, continues: true } });
+    expect(next.start()).toEqual([{ type: 'thread.item.updated', item_id: ending.keepOpen!.item.id, update: { type: 'workflow.task.updated', task_index: 0, task: expect.objectContaining({ status_indicator: 'complete' }) } }]);
     expect(next.finish(null).events).toEqual([{ type: 'thread.item.replaced', item: expect.objectContaining({ id: ending.keepOpen!.item.id, workflow: expect.objectContaining({ summary: { duration: expect.any(Number) } }) }) }]);
   });
 });

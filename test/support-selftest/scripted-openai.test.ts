@@ -110,7 +110,7 @@ describe('scripted OpenAI server with the real openai SDK', () => {
       const first = await client.responses.stream({ model: 'gpt-5', input: 'x', store: false, include: ['reasoning.encrypted_content'] }).finalResponse();
       const reasoning = first.output[0] as { id: string; encrypted_content: string };
       const call = first.output[1]!;
-      const next = (item: unknown) => client.responses.create({ model: 'gpt-5', store: false, stream: true, input: [item as never, call, { type: 'function_call_output', call_id: 'call_r', output: 'ok' }] });
+      const next = (item: unknown) => client.responses.create({ model: 'gpt-5', store: false, stream: true, input: [item as never, call as never, { type: 'function_call_output', call_id: 'call_r', output: 'ok' }] });
       const error = await refusal(next({ type: 'reasoning', id: reasoning.id, summary: [] }));
       expect(error).toBeInstanceOf(APIError);
       expect(error!.status).toBe(404);

@@ -57,6 +57,8 @@ export interface ScriptedOpenAI {
   /** The next title request's answer, optionally after a delay. */
   enqueueTitle(title: string, options?: { delayMs?: number }): void;
   enqueueTranscription(text: string): void;
+  /** Drops whatever is still queued: a failed test's leftovers do not answer the next test. */
+  reset(): void;
   requests: RecordedRequest[];
   close(): Promise<void>;
 }
@@ -95,6 +97,11 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     enqueue: (...more) => void turns.push(...more),
     enqueueTitle: (title, options) => void titles.push({ title, ...options }),
     enqueueTranscription: (text) => void transcriptions.push(text),
+    reset: () => {
+      turns.length = 0;
+      titles.length = 0;
+      transcriptions.length = 0;
+    },
     requests,
     close: () =>
       new Promise((resolve) => {
