@@ -82,10 +82,12 @@ export async function startAgentHttpHarness(): Promise<AgentHttpHarness> {
   const log = { info: () => {}, warn: () => {}, error: (message: string, ...extra: unknown[]) => logger.error(message, ...(extra as [])) };
   const servers: ServerType[] = [];
 
-  async function served(chatkit: ChatKitServer): Promise<Served> {
+  /** Serves the ChatKit server `build` makes (given the dev attachment store it should use). */
+  async function served(build: (files: DiskAttachmentStore) => ChatKitServer): Promise<Served> {
     const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: SECRET })));
     let url = '';
     const files = new DiskAttachmentStore(join(dataDir, uid('files')), 'files-secret', () => url);
+    const chatkit = build(files);
     const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store, chatkit, files });
     const server = await new Promise<ServerType>((resolve) => {
       const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => {
@@ -128,14 +130,16 @@ export async function startAgentHttpHarness(): Promise<AgentHttpHarness> {
       const token = await new SignJWT({ sub: userId }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
       return { userId, token };
     },
-    fromEnv: async (env) => served(createChatKitServerFromEnv({ store, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL, ...env }, log })),
+    fromEnv: async (env) => served((attachments) => createChatKitServerFromEnv({ store, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL, ...env }, log, attachments })),
     withAgent: ({ model: titleModel, ...options }) =>
       served(
-        new ChatKitServer({
-          store,
-          responder: new AgentResponder({ client, model: titleModel ?? 'gpt-4.1-mini', ...options }),
-          onError: (message, error) => log.error(message, { error }),
-        }),
+        (attachments) =>
+          new ChatKitServer({
+            store,
+            attachments,
+            responder: new AgentResponder({ client, model: titleModel ?? 'gpt-4.1-mini', ...options }),
+            onError: (message, error) => log.error(message, { error }),
+          }),
       ),
     async items(threadId, as) {
       return (await store.loadThreadItems(threadId, { order: 'asc', includeHidden: true, limit: 100 }, as)).data;
