@@ -2,6 +2,8 @@
 // them. Dependency-free: the server reads them at start, before the Agents SDK is loaded, and
 // the stack's settings check them at synth.
 
+export { isReasoningModel } from '../responder/reasoning-models.js';
+
 /**
  * OPENAI_MODEL's default: the Agents SDK's own default model (`getDefaultModel()` of
  * @openai/agents-core, pinned by a test), which then gets the SDK's default settings for it.
@@ -21,17 +23,6 @@ export interface ReasoningOptions {
   effort?: ReasoningEffort | undefined;
   /** Default `auto`: thoughts are shown; `off` asks for none. */
   summary?: ReasoningSummary | undefined;
-}
-
-/**
- * Whether a model reasons (returns reasoning items, takes reasoning settings): the o-series and
- * GPT-5 and newer, but not the chat aliases, as the Agents SDK and the API group them.
- */
-export function isReasoningModel(model: string): boolean {
-  if (/-chat-latest$/.test(model)) return false;
-  if (/^o\d/.test(model)) return true;
-  const version = /^gpt-(\d+)/.exec(model);
-  return version !== null && Number(version[1]) >= 5;
 }
 
 /** ASSISTANT_REASONING_EFFORT and ASSISTANT_REASONING_SUMMARY, checked: a typo fails the start, not every turn. */

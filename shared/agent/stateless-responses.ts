@@ -1,7 +1,7 @@
 import type { Model, ModelProvider, ModelRequest } from '@openai/agents-core';
 import { OpenAIResponsesModel } from '@openai/agents-openai';
 import type OpenAI from 'openai';
-import { isReasoningModel } from './model-settings.js';
+import { isReasoningModel } from '../responder/reasoning-models.js';
 
 const ENCRYPTED_REASONING = 'reasoning.encrypted_content';
 

@@ -48,6 +48,8 @@ describe.each(MODELS)('$kind', ({ model, reasons }) => {
     }
     expect(workflowsLeftOpen(events)).toEqual([]);
     expect(spinnersAfterReload(await h.items(threadIdOf(events), me))).toEqual([]);
+    // The title, asked of the same model, with room to think first.
+    await expect.poll(async () => (await h.store.loadThread(threadIdOf(events), me)).title).toBe('Trip');
   });
 
   it('calls client tools turn after turn, then answers, leaving no workflow running', async () => {

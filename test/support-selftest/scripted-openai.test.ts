@@ -125,6 +125,14 @@ describe('scripted OpenAI server with the real openai SDK', () => {
       await expect(next({ type: 'reasoning', id: reasoning.id, summary: [], encrypted_content: reasoning.encrypted_content })).resolves.toBeDefined();
     });
 
+    it('spends a small output budget on thinking: no text, incomplete', async () => {
+      server.enqueueTitle('Short');
+      const cut = await client.responses.create({ model: 'gpt-5-mini', input: 'x', max_output_tokens: 24 });
+      expect([cut.status, cut.incomplete_details, cut.output_text]).toEqual(['incomplete', { reason: 'max_output_tokens' }, '']);
+      server.enqueueTitle('Long enough');
+      expect((await client.responses.create({ model: 'gpt-5-mini', input: 'x', max_output_tokens: 1024 })).output_text).toBe('Long enough');
+    });
+
     it('refuses reasoning settings and encrypted content for a model that does not reason, and no reasoning under effort none', async () => {
       const include = await refusal(client.responses.create({ model: 'gpt-4.1-mini', input: 'x', include: ['reasoning.encrypted_content'] }));
       expect([include!.status, include!.error]).toEqual([400, { message: 'Encrypted content is not supported with this model.', type: 'invalid_request_error', param: 'include', code: null }]);

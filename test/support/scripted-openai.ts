@@ -10,6 +10,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 // - a reasoning model opens every response with a reasoning item unless `reasoning.effort` is
 //   `none`; the item carries `encrypted_content` only when `include` asks for it, and a summary
 //   (the script's `reasoning` texts) only when `reasoning.summary` is set;
+// - a reasoning model thinks out of the output budget: a non-streamed answer under a small
+//   `max_output_tokens` is all reasoning, `incomplete`, with no text;
 // - a reasoning item sent back as input must carry encrypted content this server issued: by id
 //   alone, under `store: false`, it is the real 404 ("Items are not persisted…").
 
@@ -82,7 +84,15 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
       if (record.body?.stream) return streamTurn(res, record, turns.shift() ?? { text: 'Scripted answer.' }, issued);
       const { title, delayMs } = titles.shift() ?? { title: 'Scripted title' };
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-      return json(res, 200, response(record.body?.model, [messageItem(newId('msg'), title, [])]));
+      const model = String(record.body?.model ?? 'gpt-test');
+      if (!thinks(model, record.body)) return json(res, 200, response(model, [messageItem(newId('msg'), title, [])]));
+      // A reasoning model thinks first, out of the same output budget: a small one is all thinking.
+      const reasoning = { type: 'reasoning', id: newId('rs'), summary: [] };
+      const budget = record.body?.max_output_tokens;
+      if (typeof budget === 'number' && budget <= REASONING_TOKENS) {
+        return json(res, 200, { ...response(model, [reasoning], newId('resp'), 'incomplete'), incomplete_details: { reason: 'max_output_tokens' } });
+      }
+      return json(res, 200, response(model, [reasoning, messageItem(newId('msg'), title, [])]));
     }
     if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
       return json(res, 200, { text: transcriptions.shift() ?? 'scripted transcription' });
@@ -117,6 +127,14 @@ export function reasons(model: string): boolean {
   if (/^o\d/.test(model)) return true;
   const version = /^gpt-(\d+)/.exec(model);
   return version !== null && Number(version[1]) >= 5;
+}
+
+/** The output tokens a reasoning model spends thinking before it writes, here (real ones: from about a hundred to thousands). */
+const REASONING_TOKENS = 200;
+
+/** Whether the request's model reasons at the request's effort. */
+function thinks(model: string, body: any): boolean {
+  return reasons(model) && (body?.reasoning?.effort ?? defaultEffort(model)) !== 'none';
 }
 
 /** The effort a reasoning model uses when the request names none: GPT-5.1 and newer default to `none`. */
