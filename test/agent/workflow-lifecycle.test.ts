@@ -66,6 +66,13 @@ const replacedWidget = serverTool({
   },
 });
 
+const waitForStop = serverTool({
+  name: 'wait_for_stop',
+  description: 'Runs until the turn is stopped',
+  parameters: z.object({}),
+  execute: (_args, ctx) => new Promise<string>((resolve) => ctx.signal.addEventListener('abort', () => resolve('stopped'))),
+});
+
 const getLocation = clientTool({ name: 'get_location', description: 'Where the user is', parameters: z.object({}) });
 
 describe.each([
@@ -74,7 +81,7 @@ describe.each([
 ])('$kind', ({ model }) => {
   let served: Served;
   beforeAll(async () => {
-    const agent = new Agent<AgentContext>({ name: 'Workflows', model, instructions: 'Use tools.', tools: [ownWorkflow, widgetThenTask, summarized, replacedWidget, getLocation], toolUseBehavior: stopAtClientToolCall });
+    const agent = new Agent<AgentContext>({ name: 'Workflows', model, instructions: 'Use tools.', tools: [ownWorkflow, widgetThenTask, summarized, replacedWidget, waitForStop, getLocation], toolUseBehavior: stopAtClientToolCall });
     served = await h.withAgent({ agent });
   });
   const ask = async (tool: string, after: { text: string } = { text: 'Done.' }) => {
@@ -125,6 +132,37 @@ describe.each([
     for (const event of workflowEvents(call)) expect(event.item).toMatchObject({ workflow: { expanded: false } });
     const left = (await h.items(threadIdOf(call), me)).find((i) => i.type === 'workflow');
     expect(left).toMatchObject({ workflow: { expanded: false, tasks: expect.arrayContaining([expect.objectContaining({ title: 'Get location', status_indicator: 'loading' })]) } });
+  });
+
+  it('closes the workflow a client tool call left open when a new message comes instead of the client’s output', async () => {
+    const me = await h.user();
+    h.model.enqueue({ functionCall: { name: 'get_location', arguments: '{}' } });
+    h.model.enqueueTitle('Where');
+    const call = await served.stream({ type: 'threads.create', params: { input: input('Where?') } }, me);
+    const threadId = threadIdOf(call);
+    const left = (await h.items(threadId, me)).find((i) => i.type === 'workflow')!;
+    h.model.enqueue({ text: 'Never mind, then.' });
+    const next = await served.stream({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Forget it') } }, me);
+    expect(errors(next)).toEqual([]);
+    expect(next).toContainEqual({ type: 'thread.item.replaced', item: expect.objectContaining({ id: left.id, workflow: expect.objectContaining({ summary: { duration: expect.any(Number) } }) }) });
+    expect(spinnersAfterReload(await h.items(threadId, me))).toEqual([]);
+  });
+
+  it('stores the continued workflow closed when the turn that continues it is cancelled', async () => {
+    const me = await h.user();
+    h.model.enqueue({ functionCall: { name: 'get_location', arguments: '{}' } });
+    h.model.enqueueTitle('Where');
+    const call = await served.stream({ type: 'threads.create', params: { input: input('Where?') } }, me);
+    const threadId = threadIdOf(call);
+    // The continuing turn adds a task to that workflow, and is stopped while the task runs.
+    h.model.enqueue({ functionCall: { name: 'wait_for_stop', arguments: '{}' } });
+    const stop = new AbortController();
+    await served.stream({ type: 'threads.add_client_tool_output', params: { thread_id: threadId, result: { city: 'Lisbon' } } }, me, {
+      signal: stop.signal,
+      onEvent: (event) => event.type === 'thread.item.updated' && event.update.type === 'workflow.task.added' && stop.abort(),
+    });
+    await expect.poll(async () => (await h.items(threadId, me)).some((i) => i.type === 'sdk_hidden_context'), { timeout: 5_000 }).toBe(true);
+    expect(spinnersAfterReload(await h.items(threadId, me))).toEqual([]);
   });
 
   it('keeps a summary a tool gave its workflow when the workflow ends by itself (reference: test_existing_workflow_summary_not_overwritten_on_automatic_end)', async () => {
