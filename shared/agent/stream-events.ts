@@ -133,7 +133,7 @@ export class StreamEventMapper {
   abandon(): WorkflowItem | null {
     if (!this.workflows.resumed) return null;
     const [ended] = this.workflows.end();
-    return ended && 'item' in ended ? (ended.item as WorkflowItem) : null;
+    return ended?.type === 'thread.item.replaced' && ended.item.type === 'workflow' ? ended.item : null;
   }
 
   // ---- run items: tool calls and handoffs ----

@@ -88,11 +88,12 @@ export class WorkflowTracker {
 
   /**
    * A tool's update of a task of its workflow: the one it last started or added a task to, else
-   * the open one. Once something visible ended that workflow, its row is replaced whole.
+   * the open one, else the one this turn ended last. Once something visible ended that workflow,
+   * its row is replaced whole.
    */
   updateTaskFromContext(task: Task, index: number): ThreadStreamEvent[] {
     const mine = this.contextWorkflowId;
-    const target = mine && (mine === this.open?.item.id || this.ended.has(mine)) ? mine : (this.open?.item.id ?? null);
+    const target = mine && (mine === this.open?.item.id || this.ended.has(mine)) ? mine : (this.open?.item.id ?? [...this.ended.keys()].at(-1) ?? null);
     return this.updateTask(target, index, task);
   }
 

@@ -89,4 +89,23 @@ describe('StreamEventMapper on its own', () => {
     expect(next.start()).toEqual([{ type: 'thread.item.updated', item_id: ending.keepOpen!.item.id, update: { type: 'workflow.task.updated', task_index: 0, task: expect.objectContaining({ status_indicator: 'complete' }) } }]);
     expect(next.finish(null).events).toEqual([{ type: 'thread.item.replaced', item: expect.objectContaining({ id: ending.keepOpen!.item.id, workflow: expect.objectContaining({ summary: { duration: expect.any(Number) } }) }) }]);
   });
+
+  it('lets a tool update a task of the workflow a widget closed, replacing the stored row: its own, else the last one the turn ended', async () => {
+    const widget = (id: string) => ({ type: 'event' as const, event: { type: 'thread.item.done' as const, item: { id, thread_id: 'thr_1', created_at: 'now', type: 'widget' as const, widget: { type: 'Card' } } } });
+    const mapper = new StreamEventMapper({ threadId: 'thr_1', ids });
+    const { result: index } = mapper.fromContext({ type: 'workflow.task.add', task: { type: 'custom', title: 'Fetching', status_indicator: 'loading' } });
+    const [ended] = mapper.fromContext(widget('wd_1')).events;
+    expect(ended).toMatchObject({ type: 'thread.item.done', item: { type: 'workflow', workflow: { expanded: false } } });
+    expect(mapper.fromContext({ type: 'workflow.task.update', task: { type: 'custom', title: 'Fetched', status_indicator: 'complete' }, index: index! }).events).toEqual([
+      { type: 'thread.item.replaced', item: expect.objectContaining({ id: (ended as { item: { id: string } }).item.id, workflow: expect.objectContaining({ tasks: [{ type: 'custom', title: 'Fetched', status_indicator: 'complete' }] }) }) },
+    ]);
+
+    // A workflow the run opened (a reasoning one), which the tool never touched.
+    const other = new StreamEventMapper({ threadId: 'thr_1', ids });
+    await other.fromRun(raw({ type: 'response.output_item.added', output_index: 0, item: { type: 'reasoning', id: 'rs_1', summary: [] } }));
+    await other.fromRun(raw({ type: 'response.reasoning_summary_text.done', item_id: 'rs_1', output_index: 0, summary_index: 0, text: 'Hmm.' }));
+    other.fromContext(widget('wd_2'));
+    expect(other.fromContext({ type: 'workflow.task.update', task: { type: 'thought', content: 'Hmm, yes.' }, index: 0 }).events).toMatchObject([{ type: 'thread.item.replaced', item: { workflow: { type: 'reasoning', tasks: [{ content: 'Hmm, yes.' }] } } }]);
+    expect(() => new StreamEventMapper({ threadId: 'thr_1', ids }).fromContext({ type: 'workflow.task.update', task: { type: 'thought', content: 'x' }, index: 0 })).toThrow('no workflow task 0');
+  });
 });
