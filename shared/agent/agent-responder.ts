@@ -13,7 +13,7 @@ import {
 import type OpenAI from 'openai';
 import type { StoredThread, ThreadItem, ThreadStreamEvent } from '../protocol/index.js';
 import { OpenAIResponder } from '../responder/openai-responder.js';
-import type { CancelledTurn, Responder, TurnInput } from '../responder/responder.js';
+import { fallbackTitle, type CancelledTurn, type Responder, type TurnInput } from '../responder/responder.js';
 import { toAgentInput } from './agent-input.js';
 import type { Assistant } from './assistant-options.js';
 import { AsyncQueue } from './async-queue.js';
@@ -32,11 +32,11 @@ export interface TurnUsage {
 }
 
 export interface AgentResponderOptions extends Assistant {
-  /** The OpenAI client: thread titles, and the agents' models unless `modelProvider` is given. */
-  client: OpenAI;
+  /** OpenAI: the agents' models (unless `modelProvider` is given) and thread titles. Without it, titles are the first words. */
+  client?: OpenAI | undefined;
   /** The model for thread titles, and for an agent that names none (OPENAI_MODEL). */
   model: string;
-  /** Where the agents' models come from (default: the Responses API through `client`, storing nothing at OpenAI). */
+  /** Where the agents' models come from (default: the Responses API through `client`, storing nothing at OpenAI); e.g. the offline model. */
   modelProvider?: ModelProvider | undefined;
   /** What every run asks of a reasoning model, under what an agent sets itself (ASSISTANT_REASONING_*). */
   reasoning?: ReasoningOptions | undefined;
@@ -62,16 +62,18 @@ type Entry =
  */
 export class AgentResponder implements Responder {
   private readonly runner: Runner;
-  private readonly titles: OpenAIResponder;
+  private readonly titles: OpenAIResponder | undefined;
 
   constructor(private readonly options: AgentResponderOptions) {
+    const { client, modelProvider } = options;
+    if (!client && !modelProvider) throw new Error('AgentResponder needs an OpenAI client or a model provider');
     this.runner = new Runner({
-      modelProvider: options.modelProvider ?? new StatelessResponsesProvider(options.client, options.model),
+      modelProvider: modelProvider ?? new StatelessResponsesProvider(client!, options.model),
       model: options.model,
       modelSettings: runSettings(options.reasoning),
       tracingDisabled: !options.tracing,
     });
-    this.titles = new OpenAIResponder({ client: options.client, model: options.model, instructions: '' });
+    this.titles = client && new OpenAIResponder({ client, model: options.model, instructions: '' });
   }
 
   /** The agent's tools, which a client may pick with `inference_options.tool_choice`. */
@@ -146,8 +148,8 @@ export class AgentResponder implements Responder {
     }
   }
 
-  title(firstMessage: string, signal: AbortSignal): Promise<string> {
-    return this.titles.title(firstMessage, signal);
+  async title(firstMessage: string, signal: AbortSignal): Promise<string> {
+    return this.titles ? this.titles.title(firstMessage, signal) : fallbackTitle(firstMessage);
   }
 
   /** The agent for this turn: on the model the user picked, made to call the tool the user picked. */

@@ -3,6 +3,7 @@ import type { Assistant } from './assistant-options.js';
 import type { AgentContext } from './context.js';
 import { searchConversations, SEARCH_CONVERSATIONS } from './search-tool.js';
 import { defaultToolTask, type ToolTaskFor } from './stream-events.js';
+import { getTime } from './time-tool.js';
 import { stopAtClientToolCall } from './tools.js';
 
 // The assistant every conversation talks to. This is the file a team edits: its instructions,
@@ -31,7 +32,7 @@ export function createAssistant({ model, instructions }: AssistantConfig): Assis
       // No modelSettings: the SDK's defaults for whichever model runs (this one, or the one a client
       // picks), under ASSISTANT_REASONING_*. Nothing is stored at OpenAI whatever the settings say.
       model,
-      tools: [searchConversations],
+      tools: [searchConversations, getTime],
       // Client tools end the turn; the client's output starts the next one.
       toolUseBehavior: stopAtClientToolCall,
     }),

@@ -79,6 +79,16 @@ async function convert(item: ThreadItem, isLast: boolean, attachments: Attachmen
   }
 }
 
+// The notes that follow the message they belong to (its quoted text, its tags).
+const QUOTED_TEXT_NOTE = 'The user is referring to this in particular: \n';
+const TAGS_NOTE =
+  "# User-provided context for @-mentions\n- When referencing resolved entities, use their canonical names **without** '@'.\n- The '@' form appears only in user text and should not be echoed.";
+
+/** Whether a user message's first text is a note this conversion put after a message (not what the user typed). */
+export function isNoteAfterMessage(text: string): boolean {
+  return text.startsWith(QUOTED_TEXT_NOTE) || text === TAGS_NOTE;
+}
+
 async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents, converter: HistoryConverter): Promise<Converted> {
   // The text as typed, tags as @name; what the tags stand for follows as context.
   const text = item.content.map((part) => (part.type === 'input_tag' ? `@${part.text}` : part.text)).join('');
@@ -91,7 +101,7 @@ async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, at
   const message: ResponseInputItem = { type: 'message', role: 'user', content: [{ type: 'input_text', text }, ...parts] };
   const context: Converted = [];
   // Quoted text belongs to the message being answered; earlier quotes have been answered already.
-  if (item.quoted_text && isLast) context.push(userNote(`The user is referring to this in particular: \n${item.quoted_text}`));
+  if (item.quoted_text && isLast) context.push(userNote(`${QUOTED_TEXT_NOTE}${item.quoted_text}`));
   const tags = uniqueBy(item.content.flatMap((part) => (part.type === 'input_tag' ? [part] : [])), (tag) => tag.text);
   if (tags.length) {
     const described = await Promise.all(
@@ -106,7 +116,7 @@ async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, at
       content: [
         {
           type: 'input_text',
-          text: "# User-provided context for @-mentions\n- When referencing resolved entities, use their canonical names **without** '@'.\n- The '@' form appears only in user text and should not be echoed.",
+          text: TAGS_NOTE,
         },
         ...described,
       ],
