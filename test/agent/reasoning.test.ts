@@ -49,7 +49,7 @@ describe.each(MODELS)('$kind', ({ model, reasons }) => {
     expect(workflowsLeftOpen(events)).toEqual([]);
     expect(spinnersAfterReload(await h.items(threadIdOf(events), me))).toEqual([]);
     // The title, asked of the same model, with room to think first.
-    await expect.poll(async () => (await h.store.loadThread(threadIdOf(events), me)).title).toBe('Trip');
+    await expect.poll(async () => (await h.store.loadThread(threadIdOf(events), me)).title, { timeout: 5_000 }).toBe('Trip');
   });
 
   it('calls client tools turn after turn, then answers, leaving no workflow running', async () => {
