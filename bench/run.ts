@@ -264,18 +264,18 @@ try {
   );
 
   // ---- 7. local server throughput ----
-  process.env.JWT_SECRET = 'bench-secret';
+  process.env.JWT_SECRET = 'bench-secret-of-at-least-32-bytes-long';
   const logger = createLogger('bench');
   logger.setLogLevel('ERROR');
-  const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret' })));
+  const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret-of-at-least-32-bytes-long' })));
   const filesDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
-  const files = new DiskAttachmentStore(filesDir, 'bench-secret', () => 'http://127.0.0.1');
+  const files = new DiskAttachmentStore(filesDir, 'bench-secret-of-at-least-32-bytes-long', () => 'http://127.0.0.1');
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit, files });
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
   const port = (listener.address() as { port: number }).port;
-  const token = jwt.sign({ sub: BENCH_USER }, 'bench-secret', { algorithm: 'HS256', expiresIn: '1h' });
+  const token = jwt.sign({ sub: BENCH_USER }, 'bench-secret-of-at-least-32-bytes-long', { algorithm: 'HS256', expiresIn: '1h' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const load = async (request: (worker: number) => Promise<Response>, concurrency: number) => {
     const latencies: number[] = [];
