@@ -30,6 +30,7 @@ import { devTransport } from '../dev/transport.js';
 import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { benchBoundedSearch } from './bounded-search.js';
 import { benchNetwork } from './network.js';
 import { benchPgliteMemory } from './pglite-memory.js';
 import { createReport } from './report.js';
@@ -334,6 +335,9 @@ results.pgliteMemory = await benchPgliteMemory({
   sharedBuffers: scale === 'full' ? ['32MB', '16MB', '8MB'] : ['16MB'],
   report,
 });
+
+// ---- 9. bounded search (issue 20): before and after, on databases of its own ----
+results.boundedSearch = await benchBoundedSearch({ serverUrl: server, scale, report });
 
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);

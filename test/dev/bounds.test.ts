@@ -103,9 +103,9 @@ describe('message size over HTTP', () => {
     expect(response.status).toBe(200);
     const events = await drain(response);
     expect(events.some((event) => event.type === 'error')).toBe(false);
-    const found = await (await search('kw1-zq7', sub)).json();
+    const found = (await (await search('kw1-zq7', sub)).json()) as { threads: Array<{ snippet: string }> };
     expect(found.threads).toHaveLength(1);
-    expect(found.threads[0].snippet).toContain('**kw1**-**zq7**');
+    expect(found.threads[0]!.snippet).toContain('**kw1**-**zq7**');
   });
 });
 
