@@ -181,7 +181,7 @@ try {
     for (let i = 0; i < initRuns; i++) {
       const output = execFileSync(process.execPath, [...nodeFlags, ...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e',
         `globalThis.awslambda={streamifyResponse:(h)=>h,HttpResponseStream:{from:(s)=>s}};const t=performance.now();await import(${JSON.stringify(`file://${file}`)});console.log(performance.now()-t);process.exit(0)`],
-        { cwd: out, env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://app@ep-bench-pooler.us-east-2.aws.neon.tech/neondb', OPENAI_API_KEY: 'sk-bench', JWT_SECRET: 'bench', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } });
+        { cwd: out, env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://app@ep-bench-pooler.us-east-2.aws.neon.tech/neondb', OPENAI_API_KEY: 'sk-bench', JWT_SECRET: 'bench-secret-of-at-least-32-bytes-long', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } });
       runs.push(Number(output.toString().trim()));
     }
     return median(runs);
