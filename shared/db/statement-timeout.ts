@@ -40,7 +40,7 @@ type DriverQueryClass = new (text: string, values: unknown[]) => DriverQuery;
 
 /** A pooled client of either driver: its class carries the driver's Query class, as `pg.Client.Query` does. */
 export interface TimedClient {
-  query(query: unknown): unknown;
+  query(query: unknown, parameters?: unknown): unknown;
 }
 
 const timedClasses = new WeakMap<DriverQueryClass, new (text: string, values: unknown[], ms: number) => DriverQuery>();
@@ -89,11 +89,18 @@ function timedQueryClass(Query: DriverQueryClass) {
 }
 
 /**
+ * Transaction control is sent as it is: it takes no time, and in a transaction a failed statement
+ * has aborted, anything but ROLLBACK (the setting too) would fail and leave it open.
+ */
+const TRANSACTION_CONTROL = /^\s*(begin|start|commit|end|rollback|abort|savepoint|release)\b/i;
+
+/**
  * Runs one statement (`$n` parameters, as Kysely sends them) that the server cancels after `ms`
  * milliseconds. Resolves with the driver's result, as `client.query(sql, parameters)` would.
  */
 export function queryWithStatementTimeout(client: TimedClient, sql: string, parameters: readonly unknown[], ms: number): Promise<unknown> {
   if (!Number.isSafeInteger(ms) || ms <= 0) throw new Error(`a statement timeout is a positive whole number of milliseconds, not ${ms}`);
+  if (TRANSACTION_CONTROL.test(sql)) return client.query(sql, parameters) as Promise<unknown>;
   const Query = (client.constructor as { Query?: DriverQueryClass }).Query;
   if (typeof Query !== 'function') throw new Error('this database driver has no Query class to extend');
   const Timed = timedQueryClass(Query);

@@ -82,6 +82,20 @@ describe.each(routes)('a statement past DATABASE_QUERY_TIMEOUT_MS, $name', ({ dr
     await expect(sql`SELECT 1/0`.execute(database.db)).rejects.toMatchObject({ code: '22012' });
     expect((await sql<{ one: number }>`SELECT 1 AS one`.execute(database.db)).rows).toEqual([{ one: 1 }]);
   });
+  it('runs an explicit transaction (BEGIN … COMMIT) statement by statement under the limit, and rolls back a cancelled one', async () => {
+    const table = sql.table(`timed_tx_${driver}`);
+    await sql`CREATE TABLE IF NOT EXISTS ${table} (v text)`.execute(database.db);
+    await database.db.transaction().execute(async (trx) => {
+      await sql`INSERT INTO ${table} (v) VALUES (${'kept'})`.execute(trx);
+      expect((await sql<{ limit: string }>`SELECT current_setting('statement_timeout') AS limit`.execute(trx)).rows).toEqual([{ limit: '400ms' }]);
+    });
+    const cancelled = database.db.transaction().execute(async (trx) => {
+      await sql`INSERT INTO ${table} (v) VALUES (${'lost'})`.execute(trx);
+      await sql`SELECT pg_sleep(5)`.execute(trx);
+    });
+    await expect(cancelled).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    expect((await sql<{ v: string }>`SELECT v FROM ${table}`.execute(database.db)).rows).toEqual([{ v: 'kept' }]);
+  });
 });
 
 describe('queryWithStatementTimeout', () => {
