@@ -23,6 +23,7 @@ import { clientAttachment, clientEvent, clientItems, clientThread } from './clie
 import { attachmentsForModel } from './attachment-input.js';
 import { checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteFiles, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
 import { markLast } from './last-event.js';
+import { checkTextSize, DEFAULT_MESSAGE_MAX_CHARS } from './message-size.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 
@@ -57,6 +58,8 @@ export interface ChatKitServerOptions {
    * most this long: an item that more events follow is shown as soon as they come or this passes.
    */
   lastItemWaitMs?: number | undefined;
+  /** The most text one request may carry, in characters (default 100,000): see message-size.ts. */
+  messageMaxChars?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
 }
 
@@ -115,6 +118,7 @@ export class ChatKitServer {
 
   async process(rawBody: string, ctx: RequestContext, { signal, waitUntil }: RequestOptions): Promise<ChatKitResult> {
     const parsed = parseRequest(rawBody);
+    checkTextSize(parsed, this.options.messageMaxChars ?? DEFAULT_MESSAGE_MAX_CHARS);
     if (isStreamingRequest(parsed)) return { kind: 'stream', events: await this.stream(parsed, ctx, signal, waitUntil) };
     return { kind: 'json', body: await this.json(parsed, ctx, signal) };
   }

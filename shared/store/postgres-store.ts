@@ -6,6 +6,7 @@ import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
+import { searchThreads } from './search.js';
 import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnEnd, TurnLease, TurnStart } from './store.js';
 
 /**
@@ -232,59 +233,8 @@ export class PostgresStore implements Store {
     return rows[0]!.attachments;
   }
 
-  async searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>> {
-    const { limit, after } = keyset(request);
-    const exclude = request.excludeThreadId ? sql`AND t.id <> ${storableText(request.excludeThreadId)}` : sql``;
-    // `found` says whether the cursor is one of this search's hits: a page row with null data
-    // beside it is an empty page, no row at all cannot happen (the cursor side is one row).
-    const cursor =
-      after === undefined
-        ? { side: sql`SELECT true AS found`, filter: sql`` }
-        : {
-            side: sql`SELECT count(*) > 0 AS found FROM ranked WHERE thread_id = ${storableText(after)}`,
-            filter: sql`WHERE (r.rank, r.updated_at, r.thread_id) < (SELECT c.rank, c.updated_at, c.thread_id FROM ranked c WHERE c.thread_id = ${storableText(after)})`,
-          };
-    const rows = await retryIfTerminated(async () => {
-      const { rows } = await sql<SearchRow>`
-        WITH query AS (
-          SELECT websearch_to_tsquery('simple', ${storableText(request.q)}) AS q
-        ), best AS (
-          SELECT DISTINCT ON (i.thread_id) i.thread_id, i.id AS item_id, i.content_text, i.created_at AS matched_at,
-                 ts_rank(i.content_tsv, query.q) AS rank
-          FROM query, chatkit_threads t JOIN chatkit_thread_items i ON i.thread_id = t.id
-          WHERE t.user_id = ${ctx.userId} AND i.content_tsv @@ query.q ${exclude}
-          ORDER BY i.thread_id, rank DESC, i.seq DESC
-        ), ranked AS (
-          SELECT b.*, t.data, t.created_at, t.updated_at FROM best b JOIN chatkit_threads t ON t.id = b.thread_id
-        )
-        SELECT cursor.found, page.thread_id, page.data, page.created_at, page.updated_at, page.item_id, page.matched_at, page.rank,
-               ts_headline('simple', page.content_text, query.q,
-                 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, ShortWord=0, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-        FROM (${cursor.side}) cursor
-        CROSS JOIN query
-        LEFT JOIN LATERAL (
-          SELECT r.* FROM ranked r ${cursor.filter}
-          ORDER BY r.rank DESC, r.updated_at DESC, r.thread_id DESC
-          LIMIT ${limit + 1}
-        ) page ON true
-        ORDER BY page.rank DESC, page.updated_at DESC, page.thread_id DESC`.execute(this.db);
-      return rows;
-    });
-    if (!rows[0]?.found) throw invalidCursor();
-    return toPage(
-      rows.filter((row) => row.thread_id !== null),
-      limit,
-      (row): ThreadSearchHit => ({
-        id: row.thread_id,
-        title: (row.data as ThreadMetadata).title ?? null,
-        snippet: row.snippet,
-        item_id: row.item_id,
-        matched_at: new Date(row.matched_at).toISOString(),
-        created_at: new Date(row.created_at).toISOString(),
-        updated_at: new Date(row.updated_at).toISOString(),
-        rank: Number(row.rank),
-      }),
-    );
+  searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>> {
+    return searchThreads(this.db, request, ctx);
   }
 
   async loadThreadItems(threadId: string, page: ItemPageRequest, ctx: RequestContext): Promise<Page<ThreadItem>> {
@@ -468,18 +418,6 @@ export class PostgresStore implements Store {
     if (!rows[0].data) throw new ConflictError(`attachment ${attachmentId} was sent in a message: it is deleted with its thread`, 'attachment_in_use');
     return rows[0].data;
   }
-}
-
-interface SearchRow {
-  found: boolean;
-  thread_id: string;
-  data: Record<string, unknown>;
-  created_at: Date;
-  updated_at: Date;
-  item_id: string;
-  matched_at: Date;
-  rank: number;
-  snippet: string;
 }
 
 interface ThreadRow {

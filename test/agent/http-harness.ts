@@ -22,7 +22,7 @@ import { uid } from '../support/fixtures.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { readSse } from '../support/sse.js';
 
-const SECRET = 'agent-http-test-secret';
+const SECRET = 'agent-http-harness-secret-of-32-bytes!';
 
 /** A Powertools logger whose request loggers write where it writes. */
 class CapturedLogger extends Logger {

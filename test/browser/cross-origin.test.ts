@@ -5,7 +5,7 @@ import { browserTestsRun, launchChromium, serveOrigin, startDevServer, type DevS
 
 // A front end on its own origin, as a browser runs it: Chromium enforces CORS on every call to the
 // dev server (allowed origin: the app's), so what a page cannot read here, it cannot read anywhere.
-const secret = 'browser-test-secret';
+const secret = 'browser-test-secret-of-at-least-32-bytes';
 const token = (sub: string) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '1h' });
 // A 1×1 PNG.
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';

@@ -8,7 +8,7 @@ import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-op
 import { parseSse, readSse } from '../support/sse.js';
 
 // `npm run dev` as a newcomer runs it: a child process on an embedded PGlite, over real HTTP.
-const secret = 'dev-server-test-secret';
+const secret = 'dev-server-test-secret-of-32-bytes-or-more';
 const token = (sub: string) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '1h' });
 const alice = token('alice');
 const bob = token('bob');

@@ -24,7 +24,7 @@ import { parseSse } from '../support/sse.js';
 // `npm run dev` serves: the body is streamed to disk and counted as it arrives, and every signed
 // URL is checked against the attachment's row.
 
-const secret = 'dev-uploads-test-secret';
+const secret = 'dev-uploads-test-secret-of-at-least-32-bytes';
 const MiB = 1024 * 1024;
 let testDb: TestDatabase;
 let database: Database;

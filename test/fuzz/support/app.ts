@@ -17,6 +17,7 @@ import { ChatKitServer, type ActionHandler } from '../../../shared/server/index.
 import { PostgresStore } from '../../../shared/store/postgres-store.js';
 import { createTestDatabase } from '../../support/backends.js';
 import { uid } from '../../support/fixtures.js';
+import { FUZZ_MESSAGE_MAX_CHARS } from './text.js';
 import { FUZZ_JWT_SECRET } from './tokens.js';
 
 /** Keeps the errors the app logs (the cause behind a 500), prints nothing. */
@@ -79,7 +80,14 @@ export async function startFuzzApp(options: { responder?: Responder } = {}): Pro
   let url = '';
   const filesDir = mkdtempSync(join(tmpdir(), 'fuzz-files-'));
   const files = new DiskAttachmentStore(filesDir, 'fuzz-secret', () => url, store);
-  const chatkit = new ChatKitServer({ store, responder: options.responder ?? new EchoResponder(), actions, attachments: files, onError: (message, error) => logger.error(message, { error }) });
+  const chatkit = new ChatKitServer({
+    store,
+    responder: options.responder ?? new EchoResponder(),
+    actions,
+    attachments: files,
+    messageMaxChars: FUZZ_MESSAGE_MAX_CHARS,
+    onError: (message, error) => logger.error(message, { error }),
+  });
   const { transport, settled } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: FUZZ_JWT_SECRET })));
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store, chatkit, files });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
