@@ -4,7 +4,7 @@
  */
 export class ClientError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 501,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 501,
     readonly code: string,
     message: string,
   ) {
@@ -34,8 +34,8 @@ export class NotFoundError extends ClientError {
 }
 
 export class ConflictError extends ClientError {
-  constructor(message: string) {
-    super(409, 'conflict', message);
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
   }
 }
 
@@ -43,6 +43,15 @@ export class ConflictError extends ClientError {
 export class ThreadBusyError extends ClientError {
   constructor() {
     super(409, 'thread_busy', 'This thread is still answering a previous message; try again when it is done');
+  }
+}
+
+/** The caller has as much running as one user may: a 429 with Retry-After; the next try usually succeeds. */
+export class TooManyRequestsError extends ClientError {
+  readonly retryAfterSeconds = 1;
+
+  constructor(message: string, code = 'too_many_requests') {
+    super(429, code, message);
   }
 }
 

@@ -16,12 +16,14 @@ import {
   type UserMessageInput,
   type UserMessageItem,
 } from '../protocol/index.js';
-import { toModelInput } from '../responder/model-input.js';
+import { toModelInput, type HistoryConverter } from '../responder/model-input.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store, TurnEnd, TurnLease } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
-import { attachmentContent, checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
+import { attachmentsForModel } from './attachment-input.js';
+import { checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteFiles, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
 import { markLast } from './last-event.js';
+import { checkTextSize, DEFAULT_MESSAGE_MAX_CHARS } from './message-size.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 
@@ -39,7 +41,7 @@ export interface ChatKitServerOptions {
   store: Store;
   responder: Responder;
   attachments?: AttachmentStore | undefined;
-  /** What may be uploaded (default: images, PDFs and text up to 20 MiB). */
+  /** What may be uploaded (default: images, PDFs and text up to 20 MiB) and what a turn may read (32 MiB). */
   attachmentPolicy?: AttachmentPolicy | undefined;
   transcriber?: Transcriber | undefined;
   actions?: ActionHandler | undefined;
@@ -56,6 +58,8 @@ export interface ChatKitServerOptions {
    * most this long: an item that more events follow is shown as soon as they come or this passes.
    */
   lastItemWaitMs?: number | undefined;
+  /** The most text one request may carry, in characters (default 100,000): see message-size.ts. */
+  messageMaxChars?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
 }
 
@@ -114,6 +118,7 @@ export class ChatKitServer {
 
   async process(rawBody: string, ctx: RequestContext, { signal, waitUntil }: RequestOptions): Promise<ChatKitResult> {
     const parsed = parseRequest(rawBody);
+    checkTextSize(parsed, this.options.messageMaxChars ?? DEFAULT_MESSAGE_MAX_CHARS);
     if (isStreamingRequest(parsed)) return { kind: 'stream', events: await this.stream(parsed, ctx, signal, waitUntil) };
     return { kind: 'json', body: await this.json(parsed, ctx, signal) };
   }
@@ -124,7 +129,7 @@ export class ChatKitServer {
     switch (request.type) {
       case 'threads.get_by_id': {
         const { thread, items } = await this.store.loadThreadWithItems(request.params.thread_id, ITEMS_PAGE, ctx);
-        return clientThread(thread, { ...items, data: await this.withPreviews(items.data) });
+        return clientThread(thread, { ...items, data: await this.withPreviews(items.data, ctx) });
       }
       case 'threads.list': {
         const page = await this.store.loadThreads(request.params, ctx);
@@ -133,7 +138,7 @@ export class ChatKitServer {
       case 'items.list': {
         const { thread_id, ...page } = request.params;
         const items = await this.store.loadThreadItems(thread_id, page, ctx);
-        return clientItems({ ...items, data: await this.withPreviews(items.data) });
+        return clientItems({ ...items, data: await this.withPreviews(items.data, ctx) });
       }
       case 'threads.update': {
         const thread = await this.store.loadThread(request.params.thread_id, ctx);
@@ -155,9 +160,10 @@ export class ChatKitServer {
         return clientAttachment(attachment);
       }
       case 'attachments.delete': {
-        const attachment = await this.store.loadAttachment(request.params.attachment_id, ctx);
-        await this.options.attachments?.deleteAttachment(attachment, ctx);
-        await this.store.deleteAttachment(attachment.id, ctx);
+        // The row first (refused once the attachment is in a message), then the bytes: an upload
+        // still arriving finds no attachment to keep them for.
+        const attachment = await this.store.deleteAttachment(request.params.attachment_id, ctx);
+        if (this.options.attachments) await deleteFiles(this.options.attachments, [attachment], ctx, this.options.onError);
         return {};
       }
       case 'input.transcribe':
@@ -202,6 +208,7 @@ export class ChatKitServer {
         const item = await this.userMessage(thread.id, request.params.input, ctx);
         const lease = this.lease();
         await this.store.createThread(thread, item, ctx, lease);
+        await this.keepFiles(item, ctx);
         return answer({
           thread,
           item,
@@ -217,6 +224,7 @@ export class ChatKitServer {
         const item = await this.userMessage(request.params.thread_id, request.params.input, ctx);
         const lease = this.lease();
         const { thread, history } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
+        await this.keepFiles(item, ctx);
         return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }] });
       }
       case 'threads.add_client_tool_output': {
@@ -297,7 +305,7 @@ export class ChatKitServer {
         'unknown_tool',
       );
     }
-    const attachments = await Promise.all(input.attachments.map((id) => this.attach(id, threadId, ctx)));
+    const attachments = await this.verifiedAttachments(input.attachments, threadId, ctx);
     return {
       id: this.ids('message'),
       thread_id: threadId,
@@ -310,37 +318,53 @@ export class ChatKitServer {
     };
   }
 
-  /** The caller's attachment, its upload confirmed, now belonging to the thread. */
-  private async attach(attachmentId: string, threadId: string, ctx: RequestContext): Promise<Attachment> {
-    const stored = await this.store.loadAttachment(attachmentId, ctx);
+  /**
+   * The attachments a new message carries, each once (an id named twice is one attachment), as
+   * they will be once the message is stored: the caller's, never sent before, uploaded as
+   * declared. One statement and the stores' checks; nothing is moved or bound here — the
+   * statement that stores the message binds them, `keepFiles` then keeps their bytes — so a
+   * message refused later (another user's thread, a busy one) leaves them as they were.
+   */
+  private async verifiedAttachments(ids: readonly string[], threadId: string, ctx: RequestContext): Promise<Attachment[]> {
+    const stored = await this.store.loadAttachments(ids, ctx);
+    const sent = stored.find((attachment) => attachment.thread_id !== undefined);
+    if (sent) throw new BadRequestError(`attachment ${sent.id} was already sent in a message`, 'attachment_already_sent');
     const files = this.options.attachments;
-    const attached = { ...(files ? await files.confirmUpload(stored, ctx) : stored), thread_id: threadId };
-    await this.store.saveAttachment(attached, ctx);
-    return attached;
+    const verified = files ? await Promise.all(stored.map((attachment) => files.verifyUpload(attachment, ctx))) : stored;
+    return verified.map((attachment) => ({ ...attachment, thread_id: threadId }));
+  }
+
+  /**
+   * Keeps the bytes of the attachments of a message just stored (S3: copied from `pending/` to
+   * `attached/`). Before the stream starts, so that the previews it sends already work. A failure
+   * is reported, not thrown: the message is stored; a file the model then cannot read is named
+   * as removed.
+   */
+  private async keepFiles(item: UserMessageItem, ctx: RequestContext): Promise<void> {
+    const files = this.options.attachments;
+    if (!files || item.attachments.length === 0) return;
+    const results = await Promise.allSettled(item.attachments.map((attachment) => files.attach(attachment, ctx)));
+    for (const result of results) if (result.status === 'rejected') this.options.onError?.("could not keep an attachment's bytes", result.reason);
   }
 
   /** Items as the client sees them: image previews signed now, not when the message was sent. */
-  private async withPreviews(items: ThreadItem[]): Promise<ThreadItem[]> {
+  private async withPreviews(items: ThreadItem[], ctx: RequestContext): Promise<ThreadItem[]> {
     const files = this.options.attachments;
     if (!files) return items;
     return Promise.all(
       items.map(async (item) => {
         if (item.type !== 'user_message' || !item.attachments.some((a) => a.type === 'image')) return item;
-        const attachments = await Promise.all(item.attachments.map(async (a) => (a.type === 'image' ? { ...a, preview_url: await files.previewUrl(a) } : a)));
+        const attachments = await Promise.all(item.attachments.map(async (a) => (a.type === 'image' ? { ...a, preview_url: await files.previewUrl(a, ctx) } : a)));
         return { ...item, attachments };
       }),
     );
   }
 
-  /** The model's view of the history, with each attachment's content from the store. */
-  private async modelInput(history: ThreadItem[]) {
+  /** The model's view of the history, with each attachment's content from the store (bounded per turn). */
+  private async modelInput(history: ThreadItem[], converter?: HistoryConverter) {
     const files = this.options.attachments;
-    const contents = new Map<string, Awaited<ReturnType<typeof attachmentContent>>>();
-    if (files) {
-      const attachments = history.flatMap((item) => (item.type === 'user_message' ? item.attachments : []));
-      await Promise.all(attachments.map(async (a) => contents.set(a.id, await attachmentContent(a, files))));
-    }
-    return toModelInput(history, contents);
+    const maxTurnBytes = this.options.attachmentPolicy?.maxTurnBytes ?? DEFAULT_ATTACHMENT_POLICY.maxTurnBytes;
+    return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined, converter);
   }
 
   private get lastItemWaitMs(): number {
@@ -364,7 +388,7 @@ export class ChatKitServer {
       store: this.store,
       ids: this.ids,
       history: async () => turn.history,
-      modelInput: () => this.modelInput(turn.history),
+      modelInput: (converter) => this.modelInput(turn.history, converter),
     };
     yield* this.responder.respond(input, signal);
   }
@@ -386,7 +410,7 @@ export class ChatKitServer {
     // The server's own reason to stop the producer: a failed write (the thread was deleted).
     const failed = new AbortController();
     const signal = AbortSignal.any([outer, failed.signal]);
-    const pending = new Map<string, AssistantMessageItem>();
+    const pending = new Map<string, ThreadItem>();
     const title = turn.item && !thread.title ? this.startTitle(turn.item, signal) : null;
     let saved = threadState(thread);
     let released = false;
@@ -405,7 +429,7 @@ export class ChatKitServer {
     }.bind(this);
     try {
       for (const event of turn.prefix) yield clientEvent(event)!;
-      yield { type: 'stream_options', stream_options: { allow_cancel: true } };
+      yield { type: 'stream_options', stream_options: { allow_cancel: await this.allowCancel(thread) } };
       try {
         const endsWithDone = (event: ThreadStreamEvent) => turn.lease !== null && event.type === 'thread.item.done';
         for await (const { value: event, last: isLast } of markLast(produce(signal), endsWithDone, this.lastItemWaitMs)) {
@@ -429,7 +453,7 @@ export class ChatKitServer {
       if (outer.aborted && outer.reason instanceof ServerStopping) {
         yield* this.keepInterruptedTurn(thread.id, pending, ctx);
       } else if (outer.aborted) {
-        await this.keepCancelledTurn(thread.id, pending, ctx);
+        await this.keepCancelledTurn(thread, pending, ctx);
       }
       if (turn.lease) {
         const ready = title && !outer.aborted ? title.value() : undefined;
@@ -488,15 +512,21 @@ export class ChatKitServer {
   }
 
   /** Writes happen when an item is done, replaced or removed: never per delta. */
-  private async persist(threadId: string, event: ThreadStreamEvent, pending: Map<string, AssistantMessageItem>, ctx: RequestContext) {
+  private async persist(threadId: string, event: ThreadStreamEvent, pending: Map<string, ThreadItem>, ctx: RequestContext) {
     switch (event.type) {
       case 'thread.item.added':
-        if (event.item.type === 'assistant_message') pending.set(event.item.id, structuredClone(event.item));
+        pending.set(event.item.id, structuredClone(event.item));
         break;
       case 'thread.item.updated': {
-        const message = pending.get(event.item_id);
+        const shown = pending.get(event.item_id);
         const update = event.update;
-        if (!message) break;
+        // What a cancelled turn hands its responder: partial answers and workflows as they last were.
+        if (shown?.type === 'workflow' && (update.type === 'workflow.task.added' || update.type === 'workflow.task.updated')) {
+          shown.workflow.tasks[update.task_index] = structuredClone(update.task);
+          break;
+        }
+        if (shown?.type !== 'assistant_message') break;
+        const message = shown;
         if (update.type === 'assistant_message.content_part.added' || update.type === 'assistant_message.content_part.done') {
           message.content[update.content_index] = structuredClone(update.content);
         } else if (update.type === 'assistant_message.content_part.text_delta') {
@@ -512,6 +542,7 @@ export class ChatKitServer {
         await this.addDoneItem(threadId, event.item, ctx);
         break;
       case 'thread.item.replaced':
+        pending.delete(event.item.id);
         await this.store.saveItem(threadId, event.item, ctx);
         break;
       case 'thread.item.removed':
@@ -548,23 +579,38 @@ export class ChatKitServer {
   }
 
   /** Non-empty partial answers, as they were when the stream stopped. */
-  private partialAnswers(pending: Map<string, AssistantMessageItem>): AssistantMessageItem[] {
+  private partialAnswers(pending: Map<string, ThreadItem>): AssistantMessageItem[] {
     return [...pending.values()]
+      .filter((item): item is AssistantMessageItem => item.type === 'assistant_message')
       .map((message) => ({ ...message, content: message.content.filter((part) => part && part.text.trim().length > 0) }))
       .filter((message) => message.content.length > 0);
   }
 
-  private async keepCancelledTurn(threadId: string, pending: Map<string, AssistantMessageItem>, ctx: RequestContext) {
+  /** What a cancelled turn keeps: the responder's choice, else its non-empty partial answers and a hidden note. */
+  private async keepCancelledTurn(thread: StoredThread, pending: Map<string, ThreadItem>, ctx: RequestContext) {
+    const keepDefault = async () => {
+      for (const message of this.partialAnswers(pending)) await this.addDoneItem(thread.id, message, ctx);
+      await this.store.addThreadItem(thread.id, this.hiddenNote(thread.id, CANCELLED_NOTE), ctx);
+    };
     try {
-      for (const message of this.partialAnswers(pending)) await this.addDoneItem(threadId, message, ctx);
-      await this.store.addThreadItem(threadId, this.hiddenNote(threadId, CANCELLED_NOTE), ctx);
+      if (this.responder.cancelled) await this.responder.cancelled({ thread, pending: [...pending.values()].map((item) => structuredClone(item)), store: this.store, ctx, keepDefault });
+      else await keepDefault();
     } catch (error) {
       this.options.onError?.('could not save the cancelled turn', error);
     }
   }
 
+  /** The responder's say on whether the client may stop the turn; a responder that cannot answer (it failed to load) leaves the default. */
+  private async allowCancel(thread: StoredThread): Promise<boolean> {
+    try {
+      return (await this.responder.allowCancel?.(thread)) ?? true;
+    } catch {
+      return true;
+    }
+  }
+
   /** The server stopped the turn with the client still there: it is shown what was kept, then told. */
-  private async *keepInterruptedTurn(threadId: string, pending: Map<string, AssistantMessageItem>, ctx: RequestContext): AsyncGenerator<ThreadStreamEvent> {
+  private async *keepInterruptedTurn(threadId: string, pending: Map<string, ThreadItem>, ctx: RequestContext): AsyncGenerator<ThreadStreamEvent> {
     try {
       for (const message of this.partialAnswers(pending)) {
         await this.addDoneItem(threadId, message, ctx);

@@ -1,5 +1,6 @@
+import { DEFAULT_MODEL, reasoningFromEnv } from '../agent/model-settings.js';
 import { DeferredResponder } from '../responder/deferred-responder.js';
-import { DEFAULT_MODEL, type Transcriber } from '../responder/responder.js';
+import type { Transcriber } from '../responder/responder.js';
 import type { Store } from '../store/store.js';
 import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
 import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
@@ -34,10 +35,12 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     attachmentPolicy: attachmentPolicyFromEnv(env),
     historyWindow: positiveInteger(env, 'CHATKIT_HISTORY_ITEMS'),
     turnSeconds: positiveInteger(env, 'TURN_MAX_SECONDS'),
+    messageMaxChars: positiveInteger(env, 'MESSAGE_MAX_CHARS'),
     onError: (message, error) => log.error(message, { error }),
   };
   const listed = list(env.OPENAI_MODELS);
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
+  const reasoning = reasoningFromEnv(env);
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
   if (!env.OPENAI_API_KEY) {
@@ -46,8 +49,8 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
       'No OPENAI_API_KEY: the assistant runs on an offline model that echoes what you write; "/tool_name {json}" calls one of its tools (set OPENAI_API_KEY for real answers)';
     announce ? announce(notice) : log.warn(notice);
     const responder = new DeferredResponder(async () => {
-      const { AgentResponder, assistantToolTask, createAssistant, OfflineModelProvider } = await import('../agent/index.js');
-      return new AgentResponder({ modelProvider: new OfflineModelProvider(), model, agent: createAssistant({ model, instructions }), toolTask: assistantToolTask });
+      const { AgentResponder, createAssistant, OfflineModelProvider } = await import('../agent/index.js');
+      return new AgentResponder({ ...createAssistant({ model, instructions }), modelProvider: new OfflineModelProvider(), model, reasoning });
     });
     return new ChatKitServer({ ...common, responder, models: listed });
   }
@@ -59,12 +62,12 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
   });
   // The Agents SDK loads with the first turn, once its first events have gone, not at cold start.
   const responder = new DeferredResponder(async () => {
-    const [{ AgentResponder, assistantToolTask, createAssistant }, openai] = await Promise.all([import('../agent/index.js'), client()]);
+    const [{ AgentResponder, createAssistant }, openai] = await Promise.all([import('../agent/index.js'), client()]);
     return new AgentResponder({
+      ...createAssistant({ model, instructions }),
       client: openai,
       model,
-      agent: createAssistant({ model, instructions }),
-      toolTask: assistantToolTask,
+      reasoning,
       onUsage: (usage) => {
         log.info('turn usage', usage);
         onUsage?.(usage);

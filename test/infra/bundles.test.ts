@@ -51,7 +51,7 @@ async function load(name: FunctionName): Promise<{ handler: string; loaded: stri
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
       DATABASE_URL: 'postgres://app@ep-bundle-test-pooler.us-east-2.aws.neon.tech/neondb',
       OPENAI_API_KEY: 'sk-bundle-test',
-      JWT_SECRET: 'bundle-test',
+      JWT_SECRET: 'bundle-test-secret-of-at-least-32-bytes',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
   });
