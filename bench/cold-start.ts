@@ -90,7 +90,7 @@ export async function benchColdStart({ databaseUrl, runs, report }: ColdStartOpt
     if ('dirs' in baseline) dirs.baseline = baseline.dirs;
     const builds = Object.keys(dirs) as Build[];
 
-    const jwtSecret = 'bench-cold-secret';
+    const jwtSecret = 'bench-cold-start-secret-of-32-bytes!';
     extension.serve({
       [SECRET_ARNS.database[1]]: { DATABASE_URL: databaseUrl, DATABASE_URL_UNPOOLED: databaseUrl },
       [SECRET_ARNS.openai[1]]: { OPENAI_API_KEY: 'sk-bench' },

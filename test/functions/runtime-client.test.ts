@@ -28,7 +28,7 @@ const ARN = {
   openai: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/openai-AbCdEf',
   jwt: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:chatkit/jwt-AbCdEf',
 };
-const JWT_SECRET = 'runtime-client-test-secret';
+const JWT_SECRET = 'runtime-client-test-secret-of-32-bytes!';
 
 const buildDir = mkdtempSync(join(tmpdir(), 'runtime-client-'));
 const built: Partial<Record<FunctionName, BuiltFunction>> = {};
