@@ -13,7 +13,7 @@ export function chunkTable(report: Report, built: Record<FunctionName, BuiltFunc
     const chunks = chunksOf(metafile);
     results[name] = { initBytes: initBytes(chunks), chunks: chunks.map(({ file, bytes, atInit }) => ({ file, bytes, atInit })) };
     for (const chunk of chunks) {
-      const loaded = chunk.atInit ? 'init' : chunk.loadedWith === chunk.file ? 'its own import()' : chunk.loadedWith ? `with ${chunk.loadedWith}` : 'only if used';
+      const loaded = chunk.atInit ? 'init' : chunk.loadedBy === chunk.file ? 'its own import()' : chunk.loadedBy ? `with ${chunk.loadedBy}` : 'only if used';
       rows.push([name, chunk.file, kib(chunk.bytes), loaded, chunk.contents.slice(0, 4).map(([source, bytes]) => `${source} ${kib(bytes)}`).join(', ')]);
     }
   }

@@ -8,10 +8,10 @@ export interface Chunk {
   /** Imported, directly or not, by index.mjs's static imports: read and compiled at init. */
   atInit: boolean;
   /**
-   * Otherwise, the chunk that one of index.mjs's own dynamic imports loads and this one with it
-   * (the agent's, the tracer's); undefined when only a deeper dynamic import would load it.
+   * Otherwise, the chunk that a dynamic import in the init code loads, and this one with it (the
+   * agent's, the tracer's); undefined when only a deeper dynamic import would load it.
    */
-  loadedWith: string | undefined;
+  loadedBy: string | undefined;
   /** The packages (or our own top folders) it holds, biggest first, with their bytes. */
   contents: Array<[source: string, bytes: number]>;
 }
@@ -19,8 +19,9 @@ export interface Chunk {
 /** The JavaScript files of a built function (maps left out), the entry first, and what each holds. */
 export function chunksOf(metafile: Metafile): Chunk[] {
   const atInit = new Set(loadedWith(metafile, 'index.mjs'));
-  const later = [...atInit]
-    .flatMap((file) => metafile.outputs[javascript(metafile).find(([path]) => fileName(path) === file)![0]]!.imports)
+  const later = javascript(metafile)
+    .filter(([path]) => atInit.has(fileName(path)))
+    .flatMap(([, output]) => output.imports)
     .filter((imported) => imported.kind === 'dynamic-import' && metafile.outputs[imported.path])
     .map((imported) => fileName(imported.path));
   const groups = [...new Set(later)].map((file) => [file, new Set(loadedWith(metafile, file))] as const);
@@ -28,7 +29,7 @@ export function chunksOf(metafile: Metafile): Chunk[] {
     .map(([path, output]) => {
       const file = fileName(path);
       const group = atInit.has(file) ? undefined : groups.find(([, files]) => files.has(file))?.[0];
-      return { file, bytes: output.bytes, atInit: atInit.has(file), loadedWith: group, contents: contents(output.inputs) };
+      return { file, bytes: output.bytes, atInit: atInit.has(file), loadedBy: group, contents: contents(output.inputs) };
     })
     .sort((a, b) => Number(b.file === 'index.mjs') - Number(a.file === 'index.mjs') || Number(b.atInit) - Number(a.atInit) || b.bytes - a.bytes);
 }
