@@ -16,6 +16,8 @@ export interface AgentHarness {
   store: PostgresStore;
   model: ScriptedOpenAI;
   client: OpenAI;
+  /** The test database, directly (for a second session). */
+  databaseUrl: string;
   usage: TurnUsage[];
   errors: unknown[];
   /** A ChatKit server whose responder runs this agent (or assistant). */
@@ -36,6 +38,7 @@ export async function startAgentHarness(): Promise<AgentHarness> {
     store,
     model,
     client,
+    databaseUrl: testDb.url,
     usage,
     errors,
     serverFor: (agent, options = {}) =>

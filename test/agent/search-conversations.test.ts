@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createAssistant } from '../../shared/agent/index.js';
+import { SEARCH_LOCK_SPACE, SEARCHES_PER_USER } from '../../shared/store/search.js';
 import type { ChatKitServer } from '../../shared/server/index.js';
 import { doneItems, input, itemsOf, modelRequests, newUser, startAgentHarness, stream, text, trace, updates, type AgentHarness } from './harness.js';
 
@@ -79,6 +81,25 @@ describe('search_conversations', () => {
     await stream(server, { type: 'threads.create', params: { input: input('Did we talk about a narwhal?') } }, { as: me });
     const output = modelRequests(h.model).at(-1)!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
     expect(JSON.parse(output.output)).toEqual({ results: [], note: 'No earlier conversation matches these words.' });
+  });
+
+  it("tells the model to try later when the user's searches are all busy, and the turn goes on", async () => {
+    const me = newUser();
+    // Every search slot of this user held from another session, as that many running searches hold them.
+    const holder = new pg.Client({ connectionString: h.databaseUrl });
+    await holder.connect();
+    try {
+      for (let n = 1; n <= SEARCHES_PER_USER; n++) await holder.query('SELECT pg_advisory_lock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${me.userId}:${n}`]);
+      h.model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"wombat"}', call_id: 'call_busy' } }, { text: 'Searching is busy; ask me again.' });
+      h.model.enqueueTitle('Wombats');
+      const events = await stream(server, { type: 'threads.create', params: { input: input('Did we talk about wombats?') } }, { as: me });
+      expect(events.filter((e) => e.type === 'error')).toEqual([]);
+      expect(text(events)).toBe('Searching is busy; ask me again.');
+      const output = modelRequests(h.model).at(-1)!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
+      expect(JSON.parse(output.output)).toEqual({ results: [], note: expect.stringContaining('busy') });
+    } finally {
+      await holder.end();
+    }
   });
 
   it('is called when the user picks it as the tool (tool_choice), and an unknown tool is refused before any stream', async () => {
