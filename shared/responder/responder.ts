@@ -2,6 +2,7 @@ import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import type { IdGenerator } from '../ids.js';
 import type { StoredThread, ThreadItem, ThreadStreamEvent, UserMessageItem } from '../protocol/index.js';
 import type { RequestContext, Store } from '../store/store.js';
+import type { PauseRequest, ResumedPause } from './paused-turn.js';
 
 /** What a responder gets for one turn. */
 export interface TurnInput {
@@ -19,6 +20,17 @@ export interface TurnInput {
   history(): Promise<ThreadItem[]>;
   /** The history as model input (`toModelInput`), with the attachments' contents resolved. */
   modelInput(): Promise<ResponseInputItem[]>;
+  /**
+   * The paused turn this turn took over (its user answered it, wrote a new message instead, or
+   * its wait ran out): the responder carries it on or tells the model. Null for most turns.
+   */
+  resumed: ResumedPause | null;
+  /**
+   * Ends the turn waiting for its user's answer (shared/responder/paused-turn.ts): the server
+   * stores the request with the turn's last item and keeps the thread held for the wait. Call
+   * it before the last event; it throws when the request exceeds the bounds.
+   */
+  pause(request: PauseRequest): void;
 }
 
 /**

@@ -89,7 +89,6 @@ export class PostgresStore implements Store {
     const appended = start.append ? itemRow(threadId, start.append) : null;
     const retryAfter = start.retryAfter === undefined ? null : storableText(start.retryAfter);
     const answer = start.answer ? { itemId: storableText(start.answer.itemId), callIds: start.answer.callIds.map(storableText) } : null;
-    if (answer && answer.callIds.length === 0) throw new Error('an answer decides at least one call');
     // A message or an answer may take the lease from the paused turn that holds it.
     const takesOver = appended !== null || answer !== null;
     const historyLimit = Math.max(0, start.historyLimit - (appended ? 1 : 0));

@@ -34,7 +34,7 @@ export interface TurnStart {
 /** The user's answer to a paused turn: the item answered (its widget) and the calls it decides. */
 export interface PauseAnswer {
   itemId: string;
-  /** At least one. */
+  /** The calls it decides, each still pending; none: every call still pending. */
   callIds: string[];
 }
 
