@@ -42,7 +42,7 @@ describe('createChatKitServerFromEnv', () => {
     model.enqueueTitle('Pirates');
     await stream(server, { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
     const sent = modelRequests(model).at(-1)!.body;
-    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }] });
+    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }, { name: 'rename_conversation' }] });
     expect(lines).toContainEqual(['info', 'turn usage', [{ inputTokens: 10, outputTokens: 5, requests: 1 }]]);
   });
 

@@ -1,9 +1,10 @@
 import { RunContext, RunState, type Agent, type RunToolApprovalItem } from '@openai/agents-core';
-import type { Task } from '../../protocol/index.js';
+import type { ItemOfType, Task } from '../../protocol/index.js';
 import { MAX_PAUSE_STATE_BYTES } from '../../responder/paused-turn.js';
 import type { AgentContext } from '../context.js';
-import type { WorkflowItem } from '../stream-events.js';
 import type { ApprovalCall } from './calls.js';
+
+type WorkflowItem = ItemOfType<'workflow'>;
 
 // The record a paused turn leaves in the store: the Agents SDK's serialised RunState of the
 // interrupted run, with what the turn showed (the confirmation widget, the workflow with the
