@@ -24,8 +24,6 @@ export interface ToolTasks {
   setToolTask(callId: string, task: Task): ThreadStreamEvent[];
   /** Tasks of a workflow this turn continues (the paused turn's) that show calls, by call id. */
   adoptToolTasks(workflowId: string, tasks: Record<string, number>): void;
-  /** A workflow as this turn ended it (stored), by id. */
-  endedWorkflow(workflowId: string): WorkflowItem | null;
 }
 
 export const WAITING_FOR_APPROVAL = 'Waiting for approval';
@@ -182,10 +180,14 @@ export function pause({ result, previous, model, tasks, finish, threadId, ids }:
     return shown ? [[call.callId, { shown, original: earlier?.task ?? shown.task }] as const] : [];
   }));
   for (const [callId, { shown }] of before) if (shown.task.status_indicator !== 'none') events.push(...tasks.setToolTask(callId, waitingTask(shown.task)));
-  events.push(...finish());
+  const finished = finish();
+  events.push(...finished);
 
+  // The workflow that shows the waiting tasks, as the turn stores it (it ends now).
   const workflowId = [...before.values()][0]?.shown.workflowId;
-  const workflowItem = workflowId ? tasks.endedWorkflow(workflowId) : null;
+  const workflowItem = finished.flatMap((event) =>
+    (event.type === 'thread.item.done' || event.type === 'thread.item.replaced') && event.item.type === 'workflow' && event.item.id === workflowId ? [event.item] : [],
+  )[0] ?? null;
   const widget = continuing ? previous!.paused.widget : { id: ids('message'), createdAt: new Date().toISOString() };
   const record: PausedRun = {
     v: 1,
