@@ -3,18 +3,17 @@
  * serve. With no DATABASE_URL it keeps its data in an embedded PostgreSQL (PGlite) under DATA_DIR.
  */
 import { serve } from '@hono/node-server';
-import { SignJWT } from 'jose';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
 import { databaseOptionsFromEnv, openDatabase } from '../shared/db/connect.js';
 import { migrateToLatest } from '../shared/db/migrate.js';
-import { corsOriginsFromEnv } from '../shared/http/api.js';
+import { corsOriginsFromEnv } from '../shared/http/cors.js';
 import { createLogger } from '../shared/log.js';
+import { attachmentPolicyFromEnv } from '../shared/server/attachment-store.js';
 import { createChatKitServerFromEnv } from '../shared/server/index.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { createDevApp } from './app.js';
+import { DEV_SECRET_FILE, DEV_USER, devToken, keptSecret } from './dev-token.js';
 import { DiskAttachmentStore } from './disk-attachments.js';
 import { ListenError, listenAddress, listenProblem } from './listen-address.js';
 import { devTransport } from './transport.js';
@@ -32,9 +31,11 @@ const { hostname, port } = await listenAddress(env).catch(quit);
 
 const dataDir = env.DATA_DIR ?? '.data';
 const generatedSecret = !env.JWT_SECRET && !env.JWT_PUBLIC_KEY && !env.JWT_JWKS_URL;
-if (generatedSecret) env.JWT_SECRET = keptSecret(dataDir, 'dev-jwt-secret');
+if (generatedSecret) env.JWT_SECRET = keptSecret(dataDir, DEV_SECRET_FILE);
 const verifier = createTokenVerifier(authConfigFromEnv(env));
-const devToken = generatedSecret ? await devUserToken(env.JWT_SECRET!) : undefined;
+// Dev signs tokens only with a secret it knows: its generated one, or JWT_SECRET.
+const mintToken = env.JWT_SECRET ? (user: string) => devToken(env.JWT_SECRET!, user) : undefined;
+const corsOrigins = corsOriginsFromEnv(env);
 
 const database = await openDatabase(databaseOptionsFromEnv(env, 'app'));
 const migrating = env.DATABASE_URL_UNPOOLED ? await openDatabase(databaseOptionsFromEnv(env, 'migrate')) : database;
@@ -43,19 +44,26 @@ if (migrating !== database) await migrating.close();
 
 const store = new PostgresStore(database.db);
 let url = '';
-const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => url);
+// The chat page's origin: ChatKit checks no domain key on localhost. Upload and preview URLs use it
+// too, so that the page's uploads are same-origin.
+let pageUrl = '';
+const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => pageUrl);
 const chatkit = createChatKitServerFromEnv({ store, env, log: logger, announce: say, attachments: files });
 const { transport, settled } = devTransport(verifier);
-const app = createDevApp({ api: { transport, logger, corsOrigins: corsOriginsFromEnv(env) }, store, chatkit, files });
+const page = { mintToken, tools: () => chatkit.tools(), attachments: { maxBytes: attachmentPolicyFromEnv(env).maxBytes } };
+const app = createDevApp({ api: { transport, logger, corsOrigins }, store, chatkit, files, page });
 
-const server = serve({ fetch: app.fetch, hostname, port }, (info) => {
-  url = `http://${hostname}:${info.port}`;
+const server = serve({ fetch: app.fetch, hostname, port }, async (info) => {
+  url = `http://${hostname.includes(':') ? `[${hostname}]` : hostname}:${info.port}`;
+  pageUrl = ['127.0.0.1', 'localhost', '::1'].includes(hostname) ? `http://localhost:${info.port}` : url;
   say(`database: ${database.driver}${database.driver === 'pglite' ? ` in ${dataDir}` : ''}; migrations applied now: ${applied.length ? applied.join(', ') : 'none (up to date)'}`);
   say(`ChatKit backend listening on ${url} (POST /chatkit, GET /threads, DELETE /threads/{id}, GET /threads/{id}/messages, GET /openapi.json)`);
-  if (devToken) {
-    say(`No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: using a generated dev secret (kept in ${dataDir}). A token for user "dev-user":`);
-    say(`  export TOKEN=${devToken}`);
+  say(`Chat page (dev only): ${pageUrl}/   (add ?user=NAME to chat as another user; stop the server with Ctrl-C)`);
+  if (generatedSecret && mintToken) {
+    say(`No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URL set: using a generated dev secret (kept in ${dataDir}). A token for user "${DEV_USER}":`);
+    say(`  export TOKEN=${await mintToken(DEV_USER)}`);
     say(`  curl -s ${url}/threads -H "Authorization: Bearer $TOKEN"`);
+    say(`  (another user: npm run -s token -- --user bob)`);
   }
 });
 
@@ -75,17 +83,9 @@ async function stop(signal: string) {
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
-/** A token for "dev-user" under the generated secret, printed for curl. */
-function devUserToken(secret: string): Promise<string> {
-  return new SignJWT({ sub: 'dev-user' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime('12h').sign(new TextEncoder().encode(secret));
-}
-
-/** A secret made once and kept beside the dev data, so tokens and signed URLs stay valid across restarts. */
-function keptSecret(dataDir: string, name: string): string {
-  const file = join(dataDir, name);
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('hex');
-  writeFileSync(file, secret, { mode: 0o600 });
-  return secret;
-}
+// `kill <pid of npm>`: npm passes the signal to the shell that runs the script, which dies without
+// passing it on. Left to itself the server would go on holding the port; it stops with its parent.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop('parent process exited');
+}, 500).unref();

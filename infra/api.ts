@@ -11,6 +11,7 @@ import {
 } from 'aws-cdk-lib/aws-apigateway';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { API_ALLOW_HEADERS, API_ALLOW_METHODS, PREFLIGHT_MAX_AGE_SECONDS } from '../shared/http/cors.js';
 import { apiLogging } from './api-logging.js';
 import { addGatewayResponses } from './gateway-responses.js';
 import { acceptFinding } from './nag.js';
@@ -44,9 +45,9 @@ export function chatKitApi(scope: Construct, settings: StackSettings, handlers: 
     },
     defaultCorsPreflightOptions: {
       allowOrigins: settings.corsOrigins.includes('*') ? Cors.ALL_ORIGINS : settings.corsOrigins,
-      allowHeaders: ['Authorization', 'Content-Type'],
-      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      maxAge: Duration.minutes(10),
+      allowHeaders: [...API_ALLOW_HEADERS],
+      allowMethods: [...API_ALLOW_METHODS],
+      maxAge: Duration.seconds(PREFLIGHT_MAX_AGE_SECONDS),
     },
   });
 

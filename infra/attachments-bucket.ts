@@ -3,6 +3,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
+import { UPLOAD_ALLOW_HEADERS } from '../shared/http/cors.js';
 import { acceptFinding } from './nag.js';
 import type { StackSettings } from './settings.js';
 
@@ -26,7 +27,7 @@ export function attachmentsBucket(scope: Construct, settings: StackSettings, { c
       {
         allowedOrigins: settings.corsOrigins,
         allowedMethods: [HttpMethods.PUT, HttpMethods.POST, HttpMethods.GET],
-        allowedHeaders: ['content-type'],
+        allowedHeaders: UPLOAD_ALLOW_HEADERS.map((h) => h.toLowerCase()),
         maxAge: 3600,
       },
     ],

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CorsOriginsError, parseCorsOrigins } from '../shared/http/cors.js';
 import { ContextReader, fail } from './context.js';
 import { scheduleExpression } from './schedule-expression.js';
 import { secretReference, type SecretReference } from './secret-reference.js';
@@ -41,7 +42,6 @@ export interface StackSettings {
 }
 
 const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/; // part of the stack name, which allows no more
-const ORIGIN = /^https?:\/\/[^/\s,]+$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is number => typeof v === 'number');
 
@@ -74,18 +74,14 @@ export function settingsFromContext(lookup: (key: string) => unknown): StackSett
   };
 }
 
+/** The same parser the routes read CORS_ORIGINS with (the stack sets it from this value). */
 function corsOrigins(value: string): string[] {
-  const origins = value.split(',').map((o) => o.trim()).filter(Boolean);
-  if (origins.length === 0) fail('corsOrigins', value, '* or a comma-separated list of origins');
-  if (origins.includes('*')) {
-    if (origins.length > 1) fail('corsOrigins', value, '* alone, or a list of origins without *');
-    return origins;
+  try {
+    return parseCorsOrigins(value);
+  } catch (error) {
+    if (error instanceof CorsOriginsError) fail('corsOrigins', error.value, error.expected);
+    throw error;
   }
-  for (const origin of origins) {
-    // A browser sends its origin without a path or trailing slash; anything else never matches.
-    if (!ORIGIN.test(origin)) fail('corsOrigins', origin, 'an origin such as https://app.example.com (scheme and host, no path)');
-  }
-  return origins;
 }
 
 function optionalEmail(value: string | undefined): string | undefined {

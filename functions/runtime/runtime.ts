@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { corsOriginsFromEnv, type ApiOptions } from '../../shared/http/api.js';
+import type { ApiOptions } from '../../shared/http/api.js';
+import { corsOriginsFromEnv } from '../../shared/http/cors.js';
 import { createLogger } from '../../shared/log.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { cachedUntilFailure } from './cached-until-failure.js';

@@ -5,6 +5,7 @@ import {
   ToolInputGuardrailTripwireTriggered,
   ToolOutputGuardrailTripwireTriggered,
   type Agent,
+  type ModelProvider,
   type RunStreamEvent,
   type StreamedRunResult,
 } from '@openai/agents-core';
@@ -12,7 +13,7 @@ import { OpenAIProvider } from '@openai/agents-openai';
 import type OpenAI from 'openai';
 import type { ThreadItem, ThreadStreamEvent } from '../protocol/index.js';
 import { OpenAIResponder } from '../responder/openai-responder.js';
-import type { Responder, TurnInput } from '../responder/responder.js';
+import { fallbackTitle, type Responder, type TurnInput } from '../responder/responder.js';
 import { toAgentInput } from './agent-input.js';
 import { AsyncQueue } from './async-queue.js';
 import { AgentContext, type ContextCommand } from './context.js';
@@ -27,7 +28,10 @@ export interface TurnUsage {
 }
 
 export interface AgentResponderOptions {
-  client: OpenAI;
+  /** OpenAI: the agent's model (unless `modelProvider` is given) and thread titles. Without it, titles are the first words. */
+  client?: OpenAI | undefined;
+  /** Where the agent's models come from (default: the Responses API through `client`); e.g. the offline model. */
+  modelProvider?: ModelProvider | undefined;
   agent: Agent<AgentContext, any>;
   /** The model for thread titles (the agents name their own). */
   model: string;
@@ -59,14 +63,16 @@ type Entry =
  * events. Cancelling the turn's signal stops the run and its model request.
  */
 export class AgentResponder implements Responder {
-  private readonly provider: OpenAIProvider;
+  private readonly provider: ModelProvider;
   private readonly runner: Runner;
-  private readonly titles: OpenAIResponder;
+  private readonly titles: OpenAIResponder | undefined;
 
   constructor(private readonly options: AgentResponderOptions) {
-    this.provider = new OpenAIProvider({ openAIClient: options.client, useResponses: true });
+    const { client, modelProvider } = options;
+    if (!client && !modelProvider) throw new Error('AgentResponder needs an OpenAI client or a model provider');
+    this.provider = modelProvider ?? new OpenAIProvider({ openAIClient: client!, useResponses: true });
     this.runner = this.newRunner();
-    this.titles = new OpenAIResponder({ client: options.client, model: options.model, instructions: '' });
+    this.titles = client && new OpenAIResponder({ client, model: options.model, instructions: '' });
   }
 
   /** The agent's tools, which a client may pick with `inference_options.tool_choice`. */
@@ -137,8 +143,8 @@ export class AgentResponder implements Responder {
     }
   }
 
-  title(firstMessage: string, signal: AbortSignal): Promise<string> {
-    return this.titles.title(firstMessage, signal);
+  async title(firstMessage: string, signal: AbortSignal): Promise<string> {
+    return this.titles ? this.titles.title(firstMessage, signal) : fallbackTitle(firstMessage);
   }
 
   private reportUsage(result: StreamedRunResult<AgentContext, any>) {

@@ -5,6 +5,7 @@ import type { AgentContext } from './context.js';
 import { searchConversations, SEARCH_CONVERSATIONS } from './search-tool.js';
 import type { ToolTaskFor } from './stream-events.js';
 import { defaultToolTask } from './stream-events.js';
+import { getTime } from './time-tool.js';
 import { serverTool, stopAtClientToolCall } from './tools.js';
 
 // The assistant every conversation talks to. This is the file a team edits: its instructions,
@@ -68,7 +69,7 @@ export function createAssistant({ model, instructions }: AssistantConfig): Agent
     model,
     // Nothing is kept at OpenAI: the thread in Postgres is the conversation's memory.
     modelSettings: { store: false },
-    tools: [searchConversations, renameConversation],
+    tools: [searchConversations, getTime, renameConversation],
     // Client tools end the turn; the client's output starts the next one.
     toolUseBehavior: stopAtClientToolCall,
   });

@@ -200,5 +200,7 @@ async function loadPg(): Promise<typeof import('pg').default> {
 }
 
 function warnIdleError(error: Error) {
-  console.warn(`database: an idle connection was dropped (${error.message}); the next query reconnects`);
+  // Over Node's own WebSocket (Neon) the "error" is the socket's error event, with no message.
+  const reason = error.message || (error as { type?: string }).type || 'unknown';
+  console.warn(`database: an idle connection was dropped (${reason}); the next query reconnects`);
 }

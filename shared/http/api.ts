@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { createMiddleware } from 'hono/factory';
 import { requestId } from 'hono/request-id';
+import { API_ALLOW_HEADERS, API_ALLOW_METHODS, API_EXPOSE_HEADERS, PREFLIGHT_MAX_AGE_SECONDS } from './cors.js';
 import type { ApiEnv } from './env.js';
 import { errorBody, onError, onNotFound } from './errors.js';
 
@@ -35,15 +36,7 @@ export function createApi({ transport, logger, corsOrigins }: ApiOptions): Hono<
   const app = new Hono<ApiEnv>();
   app.use(requestId(transport.requestId ? { generator: transport.requestId } : {}));
   app.use(requestLog(logger));
-  app.use(
-    cors({
-      origin: corsOrigins.includes('*') ? '*' : corsOrigins,
-      allowHeaders: ['Authorization', 'Content-Type'],
-      allowMethods: ['GET', 'POST', 'DELETE', 'OPTIONS'],
-      exposeHeaders: ['X-Request-Id'],
-      maxAge: 600,
-    }),
-  );
+  app.use(corsMiddleware(corsOrigins));
   app.use(
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
@@ -74,8 +67,19 @@ function requestLog(logger: Logger) {
   });
 }
 
-/** CORS_ORIGINS: comma-separated origins allowed to call the API from a browser (default: any). */
-export function corsOriginsFromEnv(env: NodeJS.ProcessEnv): string[] {
-  const origins = (env.CORS_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean);
-  return origins.length ? origins : ['*'];
+/**
+ * The API's CORS (shared/http/cors.ts): answers preflights, and puts the headers on every
+ * response, errors included, so that a page can read a 401 or a 409 and act on it.
+ */
+export function corsMiddleware(
+  corsOrigins: string[],
+  { allowHeaders = API_ALLOW_HEADERS, allowMethods = API_ALLOW_METHODS }: { allowHeaders?: readonly string[]; allowMethods?: readonly string[] } = {},
+): MiddlewareHandler {
+  return cors({
+    origin: corsOrigins.includes('*') ? '*' : corsOrigins,
+    allowHeaders: [...allowHeaders],
+    allowMethods: [...allowMethods],
+    exposeHeaders: [...API_EXPOSE_HEADERS],
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+  });
 }

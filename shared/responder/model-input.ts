@@ -54,6 +54,16 @@ function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentConte
   }
 }
 
+// The notes that follow the message they belong to (its quoted text, its tags).
+const QUOTED_TEXT_NOTE = 'The user is referring to this in particular: \n';
+const TAGS_NOTE =
+  "# User-provided context for @-mentions\n- When referencing resolved entities, use their canonical names **without** '@'.\n- The '@' form appears only in user text and should not be echoed.";
+
+/** Whether a user message's first text is a note this conversion put after a message (not what the user typed). */
+export function isNoteAfterMessage(text: string): boolean {
+  return text.startsWith(QUOTED_TEXT_NOTE) || text === TAGS_NOTE;
+}
+
 function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents): Converted {
   // The text as typed, tags as @name; what the tags stand for follows as context.
   const text = item.content.map((part) => (part.type === 'input_tag' ? `@${part.text}` : part.text)).join('');
@@ -64,7 +74,7 @@ function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachme
   };
   const context: Converted = [];
   // Quoted text belongs to the message being answered; earlier quotes have been answered already.
-  if (item.quoted_text && isLast) context.push(userNote(`The user is referring to this in particular: \n${item.quoted_text}`));
+  if (item.quoted_text && isLast) context.push(userNote(`${QUOTED_TEXT_NOTE}${item.quoted_text}`));
   const tags = uniqueBy(item.content.flatMap((part) => (part.type === 'input_tag' ? [part] : [])), (tag) => tag.text);
   if (tags.length) {
     context.push({
@@ -73,7 +83,7 @@ function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachme
       content: [
         {
           type: 'input_text',
-          text: "# User-provided context for @-mentions\n- When referencing resolved entities, use their canonical names **without** '@'.\n- The '@' form appears only in user text and should not be echoed.",
+          text: TAGS_NOTE,
         },
         ...tags.map((tag): ResponseInputContent => ({ type: 'input_text', text: `<Tag name="${tag.text}" id="${tag.id}">${JSON.stringify(tag.data)}</Tag>` })),
       ],

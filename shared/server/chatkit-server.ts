@@ -114,6 +114,11 @@ export class ChatKitServer {
     this.ids = options.ids ?? defaultIds;
   }
 
+  /** The tools a client may pick with `inference_options.tool_choice`. */
+  async tools(): Promise<readonly string[]> {
+    return (await this.responder.tools?.()) ?? [];
+  }
+
   async process(rawBody: string, ctx: RequestContext, { signal, waitUntil }: RequestOptions): Promise<ChatKitResult> {
     const parsed = parseRequest(rawBody);
     if (isStreamingRequest(parsed)) return { kind: 'stream', events: await this.stream(parsed, ctx, signal, waitUntil) };
@@ -317,7 +322,7 @@ export class ChatKitServer {
     if (model !== undefined && models && !models.includes(model)) {
       throw new BadRequestError(`inference_options.model: expected one of ${models.join(', ')}`, 'model_not_allowed');
     }
-    const tools = tool_choice ? ((await this.responder.tools?.()) ?? []) : [];
+    const tools = tool_choice ? await this.tools() : [];
     if (tool_choice && !tools.includes(tool_choice.id)) {
       throw new BadRequestError(
         tools.length ? `inference_options.tool_choice.id: expected one of ${tools.join(', ')}` : 'inference_options.tool_choice: this assistant offers no tools to choose',

@@ -1,6 +1,5 @@
 import OpenAI from 'openai';
 import { DeferredResponder } from '../responder/deferred-responder.js';
-import { EchoResponder } from '../responder/echo-responder.js';
 import { DEFAULT_MODEL, OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
 import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
@@ -14,15 +13,15 @@ interface Log {
 
 /**
  * The server as the environment configures it (README, Configuration): the assistant agent
- * (shared/agent/assistant.ts) answers. Without OPENAI_API_KEY it answers with the offline echo
- * responder and says so — except in production (NODE_ENV=production), where a missing key
- * stops the start.
+ * (shared/agent/assistant.ts) answers. Without OPENAI_API_KEY the same agent runs on the offline
+ * model (shared/agent/offline-model.ts), and says so — except in production (NODE_ENV=production),
+ * where a missing key stops the start.
  */
 export interface FromEnv {
   store: Store;
   env: NodeJS.ProcessEnv;
   log: Log;
-  /** Where to say that the echo responder answers (default: a log warning). */
+  /** Where to say that the offline model answers (default: a log warning). */
   announce?: (line: string) => void;
   attachments?: AttachmentStore | undefined;
   /** Each turn's model token usage (logged too). */
@@ -40,16 +39,21 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     onError: (message, error) => log.error(message, { error }),
   };
   const listed = list(env.OPENAI_MODELS);
-  if (!env.OPENAI_API_KEY) {
-    if (env.NODE_ENV === 'production') throw new Error('OPENAI_API_KEY is required in production');
-    const notice = 'No OPENAI_API_KEY: answering with the offline echo responder (set OPENAI_API_KEY for real answers)';
-    announce ? announce(notice) : log.warn(notice);
-    return new ChatKitServer({ ...common, responder: new EchoResponder(), models: listed });
-  }
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
-  const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
+  if (!env.OPENAI_API_KEY) {
+    if (env.NODE_ENV === 'production') throw new Error('OPENAI_API_KEY is required in production');
+    const notice =
+      'No OPENAI_API_KEY: the assistant runs on an offline model that echoes what you write; "/tool_name {json}" calls one of its tools (set OPENAI_API_KEY for real answers)';
+    announce ? announce(notice) : log.warn(notice);
+    const responder = new DeferredResponder(async () => {
+      const { AgentResponder, assistantToolTask, createAssistant, OfflineModelProvider } = await import('../agent/index.js');
+      return new AgentResponder({ modelProvider: new OfflineModelProvider(), model, agent: createAssistant({ model, instructions }), toolTask: assistantToolTask });
+    });
+    return new ChatKitServer({ ...common, responder, models: listed });
+  }
+  const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
   // The Agents SDK loads with the first turn (overlapping its first database round trip), not at cold start.
   const responder = new DeferredResponder(async () => {
     const { AgentResponder, assistantToolTask, createAssistant } = await import('../agent/index.js');

@@ -6,7 +6,7 @@ import { createChatKitServerFromEnv } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
-import { input, modelRequests, newUser, stream } from './harness.js';
+import { input, modelRequests, newUser, stream, text } from './harness.js';
 
 // The server as the Lambda and the dev server build it: the assistant agent when OPENAI_API_KEY is set.
 let testDb: TestDatabase;
@@ -42,19 +42,34 @@ describe('createChatKitServerFromEnv', () => {
     model.enqueueTitle('Pirates');
     await stream(server, { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
     const sent = modelRequests(model).at(-1)!.body;
-    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }, { name: 'rename_conversation' }] });
+    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }, { name: 'get_time' }, { name: 'rename_conversation' }] });
     expect(lines).toContainEqual(['info', 'turn usage', [{ inputTokens: 10, outputTokens: 5, requests: 1 }]]);
   });
 
-  it('uses the default instructions when ASSISTANT_INSTRUCTIONS is unset, and the echo responder without a key', async () => {
-    const { log, lines } = logger();
+  it('uses the default instructions when ASSISTANT_INSTRUCTIONS is unset', async () => {
+    const { log } = logger();
     model.enqueue({ text: 'Hi.' });
     await stream(createChatKitServerFromEnv({ store, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL }, log }), { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
     expect(modelRequests(model).at(-1)!.body).toMatchObject({ model: 'gpt-4.1-mini', instructions: DEFAULT_ASSISTANT_INSTRUCTIONS });
+  });
 
-    const echo = await stream(createChatKitServerFromEnv({ store, env: {}, log }), { type: 'threads.create', params: { input: input('Echo me') } }, { as: newUser() });
-    expect(JSON.stringify(echo)).toContain('(offline echo) Echo me');
-    expect(lines.some(([level, message]) => level === 'warn' && message.includes('offline echo responder'))).toBe(true);
+  it('runs the assistant on the offline model without a key: echo, its own tools by /name or tool_choice, and says so', async () => {
+    const { log, lines } = logger();
+    const requestsBefore = model.requests.length;
+    const offline = createChatKitServerFromEnv({ store, env: {}, log });
+    expect(lines.some(([level, message]) => level === 'warn' && message.includes('offline model'))).toBe(true);
+    expect(await offline.tools()).toEqual(['search_conversations', 'get_time']);
+
+    const echo = await stream(offline, { type: 'threads.create', params: { input: input('Echo me') } }, { as: newUser() });
+    expect(text(echo)).toBe('(offline echo) Echo me');
+    const timed = await stream(offline, { type: 'threads.create', params: { input: input('/get_time {}') } }, { as: newUser() });
+    expect(text(timed)).toMatch(/^get_time returned \{"now":"\d{4}-/);
+    const picked = await stream(offline, { type: 'threads.create', params: { input: { ...input('pizza'), inference_options: { tool_choice: { id: 'search_conversations' } } } } }, { as: newUser() });
+    expect(text(picked)).toContain('search_conversations returned');
+    const unknown = await offline.process(JSON.stringify({ type: 'threads.create', params: { input: { ...input('x'), inference_options: { tool_choice: { id: 'nope' } } } } }), newUser(), { signal: new AbortController().signal }).catch((e: Error) => e);
+    expect(unknown).toMatchObject({ code: 'unknown_tool', message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time' });
+    expect(model.requests.length).toBe(requestsBefore); // no request left the process
+
     expect(() => createChatKitServerFromEnv({ store, env: { NODE_ENV: 'production' }, log })).toThrow('OPENAI_API_KEY is required in production');
   });
 });

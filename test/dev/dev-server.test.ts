@@ -199,7 +199,7 @@ describe('npm run dev', () => {
   it('takes an attachment through the two-phase upload on disk: upload, message, the model sees it, preview, delete', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
     const created = await json(chatkit({ type: 'attachments.create', params: { name: 'dot.png', size: png.length, mime_type: 'image/png' } }, dave));
-    expect(created).toMatchObject({ type: 'image', upload_descriptor: { method: 'PUT' }, preview_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/attachments\//) });
+    expect(created).toMatchObject({ type: 'image', upload_descriptor: { method: 'PUT' }, preview_url: expect.stringMatching(/^http:\/\/localhost:\d+\/attachments\//) }); // the chat page's origin
     const wrong = await fetch(created.upload_descriptor.url, { method: 'PUT', headers: created.upload_descriptor.headers, body: new Uint8Array(Buffer.concat([png, png])) });
     expect(wrong.status).toBe(400);
     const uploaded = await fetch(created.upload_descriptor.url, { method: 'PUT', headers: created.upload_descriptor.headers, body: new Uint8Array(png) });
