@@ -27,7 +27,7 @@ const pausedRows = async (threadId: string) =>
   (await sql<{ n: number }>`SELECT count(*)::int AS n FROM chatkit_paused_turns WHERE thread_id = ${threadId}`.execute(h.database.db)).rows[0]!.n;
 
 /** A responder that pauses each turn on a prompt, with `request` overriding its pause, and records what each turn resumed. */
-function pausing(options: { request?: (threadId: string, itemId: string) => Partial<PauseRequest>; beforePrompt?: () => Promise<void> } = {}) {
+function pausing(options: { request?: (threadId: string, itemId: string) => Partial<PauseRequest>; beforePrompt?: () => Promise<void>; turnSeconds?: number } = {}) {
   const resumed: Array<TurnInput['resumed']> = [];
   const responder: Responder = {
     async *respond(turn) {
@@ -39,7 +39,7 @@ function pausing(options: { request?: (threadId: string, itemId: string) => Part
     },
     title: async () => 'Paused',
   };
-  return { server: new ChatKitServer({ store: h.store, responder, lastItemWaitMs: 5_000 }), resumed };
+  return { server: new ChatKitServer({ store: h.store, responder, lastItemWaitMs: 5_000, turnSeconds: options.turnSeconds }), resumed };
 }
 
 async function run(server: ChatKitServer, body: unknown, signal = new AbortController().signal, onEvent?: (e: ThreadStreamEvent) => void) {
@@ -123,5 +123,27 @@ describe('a turn that pauses', () => {
       const next = await h.stream({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Hello') } }, user);
       expect(next.filter((e) => e.type === 'error')).toEqual([]);
     }
+  });
+
+  it('does not pause a turn that outlived its lease and lost the thread to another: the client is told, nothing waits', async () => {
+    let release!: () => void;
+    let waiting = false;
+    const { server } = pausing({
+      turnSeconds: 1,
+      beforePrompt: () => (waiting ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()),
+    });
+    const threadId = threadOf(await create(server));
+    // The click's turn: it holds the thread for 1 s and stalls past that.
+    const prompt = (await h.allItems(threadId, user)).at(-1)!;
+    waiting = true;
+    const clicked = run(server, { type: 'threads.custom_action', params: { thread_id: threadId, item_id: prompt.id, action: { type: APPROVE_ACTION } } });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    h.model.enqueue({ text: 'Taken over.' });
+    const successor = await h.call({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('Anyone?') } }, user);
+    release();
+    const events = await clicked;
+    expect(events.at(-1)).toMatchObject({ type: 'error', message: expect.stringMatching(/could not be kept waiting/) });
+    await clientEvents(successor);
+    expect(await pausedRows(threadId)).toBe(0);
   });
 });
