@@ -167,7 +167,7 @@ async function turnTable(database: Database, iterations: number, log: QueryLog, 
   const clock = new ModelClock();
   const client = new OpenAI({ apiKey: 'sk-bench', baseURL: model.baseURL, maxRetries: 0, fetch: clock.fetch });
   // The production responder: the assistant agent, here answered by the scripted model.
-  const responder = new AgentResponder({ client, model: 'bench', agent: createAssistant({ model: 'bench' }) });
+  const responder = new AgentResponder({ ...createAssistant({ model: 'bench' }), client, model: 'bench' });
   const ours = new PostgresStore(database.db);
   const servers: Record<Side, ChatKitServer> = {
     ours: new ChatKitServer({ store: ours, responder }),

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import { DEFAULT_MODEL, REASONING_EFFORTS, REASONING_SUMMARIES, type ReasoningEffort, type ReasoningSummary } from '../shared/agent/model-settings.js';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CorsOriginsError, parseCorsOrigins } from '../shared/http/cors.js';
 import { ContextReader, fail } from './context.js';
@@ -27,6 +28,10 @@ export interface StackSettings {
   stageName: string;
   corsOrigins: string[];
   openaiModel: string;
+  /** ASSISTANT_REASONING_EFFORT; undefined: the agent's own, else the Agents SDK's default for the model. */
+  assistantReasoningEffort: ReasoningEffort | undefined;
+  /** ASSISTANT_REASONING_SUMMARY. */
+  assistantReasoningSummary: ReasoningSummary;
   /** undefined: no warm-up. */
   warmup: WarmupSchedule | undefined;
   authorizerCacheTtlSeconds: number;
@@ -57,7 +62,9 @@ export function settingsFromContext(lookup: (key: string) => unknown): StackSett
   return {
     stageName: context.matching('stageName', 'prod', STAGE_NAME, 'letters, digits and hyphens (it is part of the stack name)'),
     corsOrigins: corsOrigins(context.text('corsOrigins', '*')),
-    openaiModel: context.text('openaiModel', 'gpt-4.1-mini'),
+    openaiModel: context.text('openaiModel', DEFAULT_MODEL),
+    assistantReasoningEffort: context.optionalText('assistantReasoningEffort') === undefined ? undefined : context.oneOf('assistantReasoningEffort', 'none', REASONING_EFFORTS),
+    assistantReasoningSummary: context.oneOf('assistantReasoningSummary', 'auto', REASONING_SUMMARIES),
     warmup,
     authorizerCacheTtlSeconds: context.integer('authorizerCacheTtl', 300, { min: 0, max: 3600 }),
     chatTimeout: Duration.seconds(context.integer('chatTimeoutSeconds', 300, CHAT_TIMEOUT_SECONDS)),

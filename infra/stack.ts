@@ -37,6 +37,8 @@ export class ChatKitStack extends Stack {
       environment: {
         ...routeEnv,
         OPENAI_MODEL: settings.openaiModel,
+        ...(settings.assistantReasoningEffort ? { ASSISTANT_REASONING_EFFORT: settings.assistantReasoningEffort } : {}),
+        ASSISTANT_REASONING_SUMMARY: settings.assistantReasoningSummary,
         INTEGRATION_TIMEOUT_MS: String(settings.chatTimeout.toMilliseconds()),
         // A turn whose function died holds its thread no longer than a turn may run.
         TURN_MAX_SECONDS: String(settings.chatTimeout.toSeconds()),

@@ -6,19 +6,23 @@ import {
   ToolOutputGuardrailTripwireTriggered,
   type Agent,
   type ModelProvider,
+  type ModelSettings,
   type RunStreamEvent,
   type StreamedRunResult,
 } from '@openai/agents-core';
-import { OpenAIProvider } from '@openai/agents-openai';
 import type OpenAI from 'openai';
-import type { ThreadItem, ThreadStreamEvent } from '../protocol/index.js';
+import type { StoredThread, ThreadItem, ThreadStreamEvent } from '../protocol/index.js';
 import { OpenAIResponder } from '../responder/openai-responder.js';
-import { fallbackTitle, type Responder, type TurnInput } from '../responder/responder.js';
+import { fallbackTitle, type CancelledTurn, type Responder, type TurnInput } from '../responder/responder.js';
 import { toAgentInput } from './agent-input.js';
+import type { Assistant } from './assistant-options.js';
 import { AsyncQueue } from './async-queue.js';
 import { AgentContext, type ContextCommand } from './context.js';
-import { StreamEventMapper, type ImageUrlFor, type ToolTaskFor, type WorkflowItem } from './stream-events.js';
+import type { ReasoningOptions } from './model-settings.js';
+import { StatelessResponsesProvider } from './stateless-responses.js';
+import { StreamEventMapper, type LeftOpen } from './stream-events.js';
 import { TurnError } from './turn-error.js';
+import type { WorkflowItem } from './workflows.js';
 
 /** A turn's token usage, summed over every model request of the run. */
 export interface TurnUsage {
@@ -27,25 +31,19 @@ export interface TurnUsage {
   requests: number;
 }
 
-export interface AgentResponderOptions {
-  /** OpenAI: the agent's model (unless `modelProvider` is given) and thread titles. Without it, titles are the first words. */
+export interface AgentResponderOptions extends Assistant {
+  /** OpenAI: the agents' models (unless `modelProvider` is given) and thread titles. Without it, titles are the first words. */
   client?: OpenAI | undefined;
-  /** Where the agent's models come from (default: the Responses API through `client`); e.g. the offline model. */
-  modelProvider?: ModelProvider | undefined;
-  agent: Agent<AgentContext, any>;
-  /** The model for thread titles (the agents name their own). */
+  /** The model for thread titles, and for an agent that names none (OPENAI_MODEL). */
   model: string;
+  /** Where the agents' models come from (default: the Responses API through `client`, storing nothing at OpenAI); e.g. the offline model. */
+  modelProvider?: ModelProvider | undefined;
+  /** What every run asks of a reasoning model, under what an agent sets itself (ASSISTANT_REASONING_*). */
+  reasoning?: ReasoningOptions | undefined;
   /** Model requests a turn may make (tool calls loop back to the model); the SDK's default is 10. */
   maxTurns?: number | undefined;
-  /** The task shown while a server tool runs (default: the tool's name, humanized). */
-  toolTask?: ToolTaskFor | undefined;
-  /** Where generated images are served from (default: data URLs, stored in the item). */
-  imageUrl?: ImageUrlFor | undefined;
-  partialImages?: number | undefined;
   /** Called once per turn, cancelled or failed turns included, with what the model used. */
   onUsage?: ((usage: TurnUsage) => void) | undefined;
-  /** Shown when a guardrail stops a turn and its outputInfo carries no `message`. */
-  guardrailMessage?: string | undefined;
   /** Export traces through the Agents SDK's trace processors (off by default: logs and onUsage are the telemetry here). */
   tracing?: boolean | undefined;
 }
@@ -63,15 +61,18 @@ type Entry =
  * events. Cancelling the turn's signal stops the run and its model request.
  */
 export class AgentResponder implements Responder {
-  private readonly provider: ModelProvider;
   private readonly runner: Runner;
   private readonly titles: OpenAIResponder | undefined;
 
   constructor(private readonly options: AgentResponderOptions) {
     const { client, modelProvider } = options;
     if (!client && !modelProvider) throw new Error('AgentResponder needs an OpenAI client or a model provider');
-    this.provider = modelProvider ?? new OpenAIProvider({ openAIClient: client!, useResponses: true });
-    this.runner = this.newRunner();
+    this.runner = new Runner({
+      modelProvider: modelProvider ?? new StatelessResponsesProvider(client!, options.model),
+      model: options.model,
+      modelSettings: runSettings(options.reasoning),
+      tracingDisabled: !options.tracing,
+    });
     this.titles = client && new OpenAIResponder({ client, model: options.model, instructions: '' });
   }
 
@@ -80,11 +81,13 @@ export class AgentResponder implements Responder {
     return this.options.agent.tools.map((tool) => tool.name);
   }
 
-  /** The agent for this turn: the one configured, made to call the tool the user picked. */
-  private agentFor(turn: TurnInput): Agent<AgentContext, any> {
-    const picked = turn.item?.inference_options.tool_choice?.id;
-    const { agent } = this.options;
-    return picked ? agent.clone({ modelSettings: { ...agent.modelSettings, toolChoice: picked } }) : agent;
+  allowCancel(thread: StoredThread): boolean | Promise<boolean> {
+    const allow = this.options.allowCancel ?? true;
+    return typeof allow === 'function' ? allow(thread) : allow;
+  }
+
+  cancelled(turn: CancelledTurn): Promise<void> {
+    return this.options.onCancelled ? this.options.onCancelled(turn) : turn.keepDefault();
   }
 
   async *respond(turn: TurnInput, signal: AbortSignal): AsyncIterable<ThreadStreamEvent> {
@@ -104,8 +107,9 @@ export class AgentResponder implements Responder {
     const mapper = new StreamEventMapper({
       threadId: turn.thread.id,
       ids: turn.ids,
-      resumedWorkflow: workflowLeftOpen(history),
+      leftOpen: workflowLeftOpen(history, turn.item !== null),
       toolTask: this.options.toolTask,
+      citations: this.options.citations,
       imageUrl: this.options.imageUrl,
       partialImages: this.options.partialImages,
       handedToClient: (callId) => {
@@ -115,9 +119,8 @@ export class AgentResponder implements Responder {
     });
     let result: StreamedRunResult<AgentContext, any> | undefined;
     try {
-      yield* mapper.resume();
-      const model = turn.item?.inference_options.model;
-      result = await (model ? this.newRunner(model) : this.runner).run(this.agentFor(turn), toAgentInput(await turn.modelInput()), {
+      yield* mapper.start();
+      result = await this.runner.run(this.agentFor(turn, history), toAgentInput(await turn.modelInput(this.options.history)), {
         stream: true,
         signal: runSignal,
         context,
@@ -131,20 +134,34 @@ export class AgentResponder implements Responder {
       yield* ending.events;
     } catch (error) {
       if (signal.aborted) return;
-      yield* mapper.discard();
-      const visible = visibleFailure(error, this.options.guardrailMessage ?? DEFAULT_GUARDRAIL_MESSAGE);
-      if (!visible) throw error;
+      const tripwire = tripwireOf(error);
+      yield* mapper.fail(tripwire !== null);
+      const visible = tripwire ? { message: guardrailMessage(tripwire, this.options.guardrailMessage), allowRetry: false } : turnError(error);
+      if (!visible) throw loggable(error);
       yield { type: 'error', code: 'custom', message: visible.message, allow_retry: visible.allowRetry };
     } finally {
       stop.abort();
       queue.close();
       for (const entry of queue.drain()) if (entry.from === 'tool') entry.resolve(undefined);
+      if (signal.aborted) await closeAbandoned(turn, mapper.abandon());
       if (result) this.reportUsage(result);
     }
   }
 
   async title(firstMessage: string, signal: AbortSignal): Promise<string> {
     return this.titles ? this.titles.title(firstMessage, signal) : fallbackTitle(firstMessage);
+  }
+
+  /** The agent for this turn: on the model the user picked, made to call the tool the user picked. */
+  private agentFor(turn: TurnInput, history: ThreadItem[]): Agent<AgentContext, any> {
+    let agent = this.options.agent;
+    // A turn that carries on after a tool's output stays on the model of the message it answers.
+    const asked = turn.item ?? history.findLast((item) => item.type === 'user_message');
+    const model = asked?.type === 'user_message' ? asked.inference_options.model : undefined;
+    // A clone without settings of its own gets the SDK's defaults for the new model.
+    if (model && model !== agent.model) agent = agent.clone({ model });
+    const picked = turn.item?.inference_options.tool_choice?.id;
+    return picked ? agent.clone({ modelSettings: { ...agent.modelSettings, toolChoice: picked } }) : agent;
   }
 
   private reportUsage(result: StreamedRunResult<AgentContext, any>) {
@@ -155,10 +172,17 @@ export class AgentResponder implements Responder {
       // A metrics hook must not turn an answered turn into a failed one.
     }
   }
+}
 
-  private newRunner(model?: string): Runner {
-    return new Runner({ modelProvider: this.provider, tracingDisabled: !this.options.tracing, ...(model ? { model } : {}) });
-  }
+/**
+ * The run's settings under each agent's own: reasoning effort and summary. The SDK layers them
+ * over its defaults for the model and under what an agent sets; StatelessResponsesModel keeps
+ * them from a model that does not reason.
+ */
+function runSettings(reasoning: ReasoningOptions = {}): ModelSettings | undefined {
+  const summary = reasoning.summary ?? 'auto';
+  const settings = { ...(reasoning.effort ? { effort: reasoning.effort } : {}), ...(summary !== 'off' ? { summary } : {}) };
+  return Object.keys(settings).length ? { reasoning: settings } : undefined;
 }
 
 /** Moves the run's events into the queue; the queue closes when the run ends. */
@@ -203,10 +227,24 @@ async function deliver(queue: AsyncQueue<Entry>, command: ContextCommand): Promi
   return new Promise((resolve, reject) => queue.push({ from: 'tool', command, resolve, reject }));
 }
 
-/** The workflow a client tool call left open, when the thread ends with [workflow, client_tool_call]. */
-function workflowLeftOpen(history: ThreadItem[]): WorkflowItem | null {
-  const [previous, last] = history.slice(-2);
-  return last?.type === 'client_tool_call' && previous?.type === 'workflow' ? previous : null;
+/**
+ * The workflow a turn that ended on client tool calls left open: the one right before the
+ * thread's trailing client tool calls (however many came in a row; hidden notes between them
+ * do not count). A turn that answers the client's output continues it; a new message ends it.
+ */
+function workflowLeftOpen(history: ThreadItem[], answersMessage: boolean): LeftOpen | null {
+  let index = history.length - 1 - (answersMessage ? 1 : 0);
+  let calls = 0;
+  for (; index >= 0; index--) {
+    const item = history[index]!;
+    if (item.type === 'client_tool_call') calls++;
+    else if (item.type !== 'sdk_hidden_context' && item.type !== 'hidden_context_item') break;
+  }
+  const candidate = history[index];
+  if (!calls || candidate?.type !== 'workflow') return null;
+  const open = !candidate.workflow.summary || candidate.workflow.tasks.some((task) => task.status_indicator === 'loading');
+  if (answersMessage && !open) return null;
+  return { item: candidate, continues: !answersMessage };
 }
 
 async function keepWorkflowOpen(turn: TurnInput, { item, stored }: { item: WorkflowItem; stored: boolean }) {
@@ -214,21 +252,60 @@ async function keepWorkflowOpen(turn: TurnInput, { item, stored }: { item: Workf
   else await turn.store.addThreadItem(turn.thread.id, item, turn.ctx);
 }
 
-/** A failure whose message the user should read; null for the rest (generic error, logged). */
-function visibleFailure(error: unknown, guardrailMessage: string): { message: string; allowRetry: boolean } | null {
-  for (let cause = error, depth = 0; cause && depth < 5; depth++) {
-    if (cause instanceof TurnError) return { message: cause.message, allowRetry: cause.allowRetry };
+/** A cancelled turn that continued the previous turn's workflow stores it ended: no spinner is left behind. */
+async function closeAbandoned(turn: TurnInput, workflow: WorkflowItem | null) {
+  if (!workflow) return;
+  try {
+    await turn.store.saveItem(turn.thread.id, workflow, turn.ctx);
+  } catch {
+    // The next turn ends it instead (it still comes before the client tool calls).
+  }
+}
+
+type Tripwire = InputGuardrailTripwireTriggered | OutputGuardrailTripwireTriggered<any> | ToolInputGuardrailTripwireTriggered | ToolOutputGuardrailTripwireTriggered;
+
+/** The guardrail tripwire behind a failure, if one is (the SDK may wrap it). */
+function tripwireOf(error: unknown): Tripwire | null {
+  for (const cause of causes(error)) {
     if (
       cause instanceof InputGuardrailTripwireTriggered ||
       cause instanceof OutputGuardrailTripwireTriggered ||
       cause instanceof ToolInputGuardrailTripwireTriggered ||
       cause instanceof ToolOutputGuardrailTripwireTriggered
     ) {
-      const info = (cause.result as { output?: { outputInfo?: unknown } }).output?.outputInfo as { message?: unknown } | undefined;
-      return { message: typeof info?.message === 'string' ? info.message : guardrailMessage, allowRetry: false };
+      return cause;
     }
-    // The SDK wraps a tool's error (ToolCallError.error); plain errors may carry a cause.
-    cause = (cause as { error?: unknown; cause?: unknown }).error ?? (cause as { cause?: unknown }).cause;
   }
   return null;
+}
+
+function guardrailMessage(tripwire: Tripwire, fallback = DEFAULT_GUARDRAIL_MESSAGE): string {
+  const info = (tripwire.result as { output?: { outputInfo?: unknown } }).output?.outputInfo as { message?: unknown } | undefined;
+  return typeof info?.message === 'string' ? info.message : fallback;
+}
+
+/** A TurnError a tool threw: a failure whose message the user should read. */
+function turnError(error: unknown): { message: string; allowRetry: boolean } | null {
+  for (const cause of causes(error)) if (cause instanceof TurnError) return { message: cause.message, allowRetry: cause.allowRetry };
+  return null;
+}
+
+/** The error and what it wraps: the SDK wraps a tool's error (ToolCallError.error); plain errors may carry a cause. */
+function* causes(error: unknown): Generator<unknown> {
+  for (let cause = error, depth = 0; cause && depth < 5; depth++) {
+    yield cause;
+    cause = (cause as { error?: unknown }).error ?? (cause as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * The SDK's errors carry the run's state, which serializes the AgentContext — not a plain
+ * record, so serializing it throws, and a logger that serializes the error fails with it. The
+ * state stays on the error, out of sight of JSON.
+ */
+function loggable(error: unknown): unknown {
+  for (const cause of causes(error)) {
+    if (cause && typeof cause === 'object' && 'state' in cause) Object.defineProperty(cause, 'state', { enumerable: false });
+  }
+  return error;
 }

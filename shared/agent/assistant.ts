@@ -1,16 +1,18 @@
 import { Agent } from '@openai/agents-core';
 import { z } from 'zod';
 import { NotFoundError } from '../errors.js';
+import type { Assistant } from './assistant-options.js';
 import type { AgentContext } from './context.js';
 import { searchConversations, SEARCH_CONVERSATIONS } from './search-tool.js';
-import type { ToolTaskFor } from './stream-events.js';
-import { defaultToolTask } from './stream-events.js';
+import { defaultToolTask, type ToolTaskFor } from './stream-events.js';
 import { getTime } from './time-tool.js';
 import { serverTool, stopAtClientToolCall } from './tools.js';
 
 // The assistant every conversation talks to. This is the file a team edits: its instructions,
 // its tools (serverTool / clientTool from ./tools.js, widgets through the AgentContext), the
-// tasks shown while tools run, handoffs and guardrails.
+// tasks shown while tools run, handoffs and guardrails, and the options beside the agent
+// (AssistantOptions: how the history reads to the model, citations, where generated images go,
+// cancellation). README "Your agent" shows each with an example.
 
 export const DEFAULT_ASSISTANT_INSTRUCTIONS = [
   'You are a helpful assistant.',
@@ -56,23 +58,26 @@ export const renameConversation = serverTool({
 });
 
 export interface AssistantConfig {
-  /** The model every agent of the assistant uses (OPENAI_MODEL). */
+  /** The model the assistant's agent uses (OPENAI_MODEL); a client may pick another from OPENAI_MODELS. */
   model: string;
   /** ASSISTANT_INSTRUCTIONS, when set, replaces the default instructions. */
   instructions?: string | undefined;
 }
 
-export function createAssistant({ model, instructions }: AssistantConfig): Agent<AgentContext> {
-  return new Agent<AgentContext>({
-    name: 'Assistant',
-    instructions: instructions || DEFAULT_ASSISTANT_INSTRUCTIONS,
-    model,
-    // Nothing is kept at OpenAI: the thread in Postgres is the conversation's memory.
-    modelSettings: { store: false },
-    tools: [searchConversations, getTime, renameConversation],
-    // Client tools end the turn; the client's output starts the next one.
-    toolUseBehavior: stopAtClientToolCall,
-  });
+export function createAssistant({ model, instructions }: AssistantConfig): Assistant {
+  return {
+    agent: new Agent<AgentContext>({
+      name: 'Assistant',
+      instructions: instructions || DEFAULT_ASSISTANT_INSTRUCTIONS,
+      // No modelSettings: the SDK's defaults for whichever model runs (this one, or the one a client
+      // picks), under ASSISTANT_REASONING_*. Nothing is stored at OpenAI whatever the settings say.
+      model,
+      tools: [searchConversations, getTime, renameConversation],
+      // Client tools end the turn; the client's output starts the next one.
+      toolUseBehavior: stopAtClientToolCall,
+    }),
+    toolTask: assistantToolTask,
+  };
 }
 
 /** The tasks shown while the assistant's tools run. */

@@ -2,8 +2,9 @@ import type { IdGenerator, IdKind } from '../ids.js';
 import type { JsonObject, StoredThread, Task, ThreadStreamEvent, Workflow } from '../protocol/index.js';
 import type { RequestContext, Store } from '../store/store.js';
 import { widgetEvents, type WidgetSource } from './widgets.js';
+import type { WorkflowSummary } from './workflows.js';
 
-export type WorkflowSummary = NonNullable<Workflow['summary']>;
+export type { WorkflowSummary };
 
 /** What a tool asks the turn's stream to do; the stream applies commands in the order they come. */
 export type ContextCommand =

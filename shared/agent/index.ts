@@ -1,10 +1,15 @@
 export { AgentResponder, DEFAULT_GUARDRAIL_MESSAGE, type AgentResponderOptions, type TurnUsage } from './agent-responder.js';
+export { citationToAnnotation, defaultCitations, type CitationConverters } from './annotations.js';
 export { assistantToolTask, createAssistant, DEFAULT_ASSISTANT_INSTRUCTIONS, type AssistantConfig } from './assistant.js';
+export type { Assistant, AssistantOptions } from './assistant-options.js';
 export { OfflineModel, OfflineModelProvider, offlineReply } from './offline-model.js';
 export { AgentContext, type ClientToolCallRequest, type WorkflowSummary } from './context.js';
+export { dataImageUrl, type ImageUrlFor } from './model-output.js';
+export { DEFAULT_MODEL, isReasoningModel, reasoningFromEnv, type ReasoningOptions } from './model-settings.js';
 export { searchConversations, SEARCH_CONVERSATIONS } from './search-tool.js';
+export { StatelessResponsesModel, StatelessResponsesProvider } from './stateless-responses.js';
 export { GET_TIME, getTime } from './time-tool.js';
-export { dataImageUrl, defaultToolTask, StreamEventMapper, type ImageUrlFor, type ToolCall, type ToolTaskFor } from './stream-events.js';
+export { defaultToolTask, StreamEventMapper, type ToolCall, type ToolTaskFor } from './stream-events.js';
 export { clientTool, serverTool, stopAtClientToolCall, type ToolCallDetails } from './tools.js';
 export { TurnError } from './turn-error.js';
 export { widgetUpdates, type WidgetSource } from './widgets.js';

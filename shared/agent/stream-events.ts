@@ -1,12 +1,12 @@
 import { RunHandoffOutputItem, type RunStreamEvent } from '@openai/agents-core';
-import type { ResponseOutputMessage, ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { IdGenerator } from '../ids.js';
-import type { AssistantMessageItem, ItemOfType, OutputText, Task, ThreadItem, ThreadStreamEvent, Workflow } from '../protocol/index.js';
-import { citationToAnnotation } from './annotations.js';
-import type { ClientToolCallRequest, ContextCommand, WorkflowSummary } from './context.js';
-
-export type WorkflowItem = ItemOfType<'workflow'>;
-type GeneratedImageItem = ItemOfType<'generated_image'>;
+import type { Task, ThreadItem, ThreadStreamEvent } from '../protocol/index.js';
+import type { CitationConverters } from './annotations.js';
+import type { ClientToolCallRequest, ContextCommand } from './context.js';
+import { ModelOutput, type ImageUrlFor } from './model-output.js';
+import { ShownItems } from './shown-items.js';
+import { WorkflowTracker, type WorkflowItem } from './workflows.js';
 
 /** A server tool call the model made, as the task shown while it runs sees it. */
 export interface ToolCall {
@@ -19,17 +19,20 @@ export interface ToolCall {
 /** The task shown while a server tool runs; null shows none. */
 export type ToolTaskFor = (call: ToolCall) => Task | null;
 
-/** Where a generated image is shown from: a data URL by default; upload it and return its URL to keep rows small. */
-export type ImageUrlFor = (image: { id: string; base64: string; partialIndex?: number }) => string | Promise<string>;
+/** The workflow the previous turn left open before its client tool calls, and whether this turn continues it. */
+export interface LeftOpen {
+  item: WorkflowItem;
+  /** True when this turn carries on after the client's output; false (a new message): it just ends. */
+  continues: boolean;
+}
 
 export interface StreamEventMapperOptions {
   threadId: string;
   ids: IdGenerator;
-  /** The workflow a client tool call left open in the previous turn, continued by this one. */
-  resumedWorkflow?: WorkflowItem | null | undefined;
+  leftOpen?: LeftOpen | null | undefined;
   toolTask?: ToolTaskFor | undefined;
+  citations?: CitationConverters | undefined;
   imageUrl?: ImageUrlFor | undefined;
-  /** How many partial images an image generation sends, to report progress; unknown: progress 0. */
   partialImages?: number | undefined;
   /** Whether a tool call's output only says it was handed to the client: its task keeps loading. */
   handedToClient?: ((callId: string) => boolean) | undefined;
@@ -42,123 +45,95 @@ export interface RunEnding {
 }
 
 export const defaultToolTask: ToolTaskFor = ({ name }) => ({ type: 'custom', title: humanize(name), status_indicator: 'loading' });
-export const dataImageUrl: ImageUrlFor = ({ base64 }) => `data:image/png;base64,${base64}`;
 
 /**
  * Maps an Agents SDK run, and the commands its tools send through AgentContext, to ChatKit
- * events, one input at a time, in the order they happen:
- *
- * - assistant messages: added, content parts with text deltas, citations, done (refusals are
- *   shown as the message's text)
- * - reasoning: a "reasoning" workflow whose thought tasks stream the summary
- * - server tool calls: a task (loading, then complete) in the open workflow
- * - handoffs: a completed task naming the agent that takes over
- * - image generation: a generated_image item updated with each partial image
- *
- * A workflow ends (done) when something visible follows it: a message, an image, a widget.
- * Everything the run showed is remembered, so a failed run can take it all back (`discard`).
+ * events, one input at a time, in the order they happen: the model's own output (ModelOutput),
+ * a task while each server tool runs and one for each handoff (in the open workflow, see
+ * WorkflowTracker), and what tools stream. Everything it shows is recorded (ShownItems), so that
+ * a failed run takes back what is unfinished, and a guardrail's tripwire all of it.
  */
 export class StreamEventMapper {
-  private workflow: WorkflowItem | null = null;
-  /** The client has the workflow (it was added). */
-  private workflowShown = false;
-  /** The workflow is already a row (left open by the previous turn): it ends with `replaced`. */
-  private workflowStored = false;
-  private readonly messages = new Map<string, AssistantMessageItem>();
-  private readonly images = new Map<string, GeneratedImageItem>();
-  /** Streaming thought tasks by reasoning item and summary index. */
-  private readonly thoughts = new Map<string, number>();
+  private readonly workflows: WorkflowTracker;
+  private readonly output: ModelOutput;
+  private readonly shown = new ShownItems();
   private readonly toolTasks = new Map<string, { workflowId: string; index: number }>();
   private lastToolCallId: string | null = null;
-  /** Items the client was shown but that are not stored yet, and items stored by this run. */
-  private readonly open = new Map<string, ThreadItem>();
-  private readonly stored = new Set<string>();
 
   constructor(private readonly options: StreamEventMapperOptions) {
-    if (options.resumedWorkflow) {
-      this.workflow = structuredClone(options.resumedWorkflow);
-      this.workflowShown = true;
-      this.workflowStored = true;
-    }
+    const newItem = (workflow: WorkflowItem['workflow']): WorkflowItem => ({ id: options.ids('workflow'), thread_id: options.threadId, created_at: new Date().toISOString(), type: 'workflow', workflow });
+    this.workflows = new WorkflowTracker(newItem, options.leftOpen?.item ?? null);
+    this.output = new ModelOutput({ threadId: options.threadId, ids: options.ids, workflows: this.workflows, citations: options.citations, imageUrl: options.imageUrl, partialImages: options.partialImages });
   }
 
-  /** The resumed workflow's tasks that waited on the client are done now. */
-  resume(): ThreadStreamEvent[] {
-    const workflow = this.workflow;
-    if (!workflow || !this.workflowStored) return [];
-    return workflow.workflow.tasks.flatMap((task, index): ThreadStreamEvent[] => {
-      if (task.status_indicator !== 'loading') return [];
-      const complete: Task = { ...task, status_indicator: 'complete' };
-      workflow.workflow.tasks[index] = complete;
-      return [taskUpdated(workflow.id, index, complete)];
-    });
+  /** The turn's first events: the workflow the previous turn left open continues (its client tasks complete), or ends. */
+  start(): ThreadStreamEvent[] {
+    if (!this.options.leftOpen) return [];
+    return this.shown.observe(this.options.leftOpen.continues ? this.workflows.resume() : this.workflows.end());
   }
 
   async fromRun(event: RunStreamEvent): Promise<ThreadStreamEvent[]> {
-    if (event.type === 'run_item_stream_event') return this.fromRunItem(event);
-    if (event.type === 'raw_model_stream_event' && event.data.type === 'model') return this.fromModel(event.data.event as ResponseStreamEvent);
+    if (event.type === 'run_item_stream_event') return this.shown.observe(this.fromRunItem(event));
+    if (event.type === 'raw_model_stream_event' && event.data.type === 'model') return this.shown.observe(await this.output.map(event.data.event as ResponseStreamEvent));
     return [];
   }
 
-  /** A tool's command; returns its events and, for a new task, the task's index. */
+  /** A tool's command; returns its events and, for a new task, the task's index. Throws for a tool's mistake. */
   fromContext(command: ContextCommand): { events: ThreadStreamEvent[]; result?: number } {
     switch (command.type) {
       case 'event':
-        return { events: this.toolEvent(command.event) };
-      case 'workflow.start': {
-        const events = this.endWorkflow();
-        this.workflow = this.newWorkflow(command.workflow);
-        this.workflowShown = command.workflow.type === 'reasoning' || command.workflow.tasks.length > 0;
-        if (this.workflowShown) events.push(this.added(this.workflow));
-        return { events };
-      }
+        return { events: this.shown.observe(this.workflows.toolEvent(command.event)) };
+      case 'workflow.start':
+        return { events: this.shown.observe(this.workflows.start(command.workflow, true)) };
       case 'workflow.task.add': {
-        const { events, index } = this.addTask(command.task);
-        return { events, result: index };
+        const { events, index } = this.workflows.addTask(command.task, true);
+        return { events: this.shown.observe(events), result: index };
       }
-      case 'workflow.task.update': {
-        const workflow = this.workflow;
-        if (!workflow || !workflow.workflow.tasks[command.index]) throw new Error(`no open workflow task ${command.index} to update`);
-        workflow.workflow.tasks[command.index] = command.task;
-        return { events: [taskUpdated(workflow.id, command.index, command.task)] };
-      }
+      case 'workflow.task.update':
+        return { events: this.shown.observe(this.workflows.updateTaskFromContext(command.task, command.index)) };
       case 'workflow.end':
-        return { events: this.endWorkflow(command.summary, command.expanded) };
+        return { events: this.shown.observe(this.workflows.end(command.summary, command.expanded)) };
     }
   }
 
   /**
-   * The run finished. With a client tool call pending, the open workflow stays open (stored
-   * by the caller, continued by the next turn) and the call is the last item.
+   * The run finished. With a client tool call pending, the open workflow stays open (stored by
+   * the caller, continued by the next turn) and the call is the last item.
    */
   finish(clientToolCall: ClientToolCallRequest | null): RunEnding {
-    if (!clientToolCall) return { events: this.endWorkflow(), keepOpen: null };
-    const keepOpen = this.workflow && this.workflowShown ? { item: structuredClone(this.workflow), stored: this.workflowStored } : null;
-    if (keepOpen) this.markStored(keepOpen.item.id);
-    this.workflow = null;
+    if (!clientToolCall) return { events: this.shown.observe(this.workflows.end()), keepOpen: null };
+    const keepOpen = this.workflows.keepOpen();
+    if (keepOpen) this.shown.markStored(keepOpen.item.id);
     const call: ThreadItem = {
       id: this.options.ids('tool_call'),
       thread_id: this.options.threadId,
-      created_at: now(),
+      created_at: new Date().toISOString(),
       type: 'client_tool_call',
       status: 'pending',
       call_id: clientToolCall.callId ?? this.lastToolCallId ?? this.options.ids('tool_call'),
       name: clientToolCall.name,
       arguments: clientToolCall.arguments,
     };
-    return { events: [this.done(call)], keepOpen };
+    return { events: this.shown.observe([{ type: 'thread.item.done', item: call }]), keepOpen };
   }
 
-  /** The run failed: takes back everything it showed, stored or still open. */
-  discard(): ThreadStreamEvent[] {
-    const events: ThreadStreamEvent[] = [];
-    for (const id of [...this.open.keys(), ...this.stored]) events.push({ type: 'thread.item.removed', item_id: id });
-    this.open.clear();
-    this.stored.clear();
-    this.messages.clear();
-    this.images.clear();
-    if (!this.workflowStored) this.workflow = null;
+  /**
+   * The run failed. What the user already read stays (it is stored); what was unfinished is
+   * taken back — or, after a guardrail's tripwire, everything this turn showed. A workflow the
+   * previous turn left open is not this turn's to take back: it ends.
+   */
+  fail(tripwire: boolean): ThreadStreamEvent[] {
+    const events = this.shown.observe(this.workflows.drop());
+    for (const id of this.shown.takeBack(tripwire)) events.push({ type: 'thread.item.removed', item_id: id });
+    this.output.clear();
     return events;
+  }
+
+  /** The turn was cancelled: the workflow the previous turn left open, ended, for the caller to store (the client is gone). */
+  abandon(): WorkflowItem | null {
+    if (!this.workflows.resumed) return null;
+    const [ended] = this.workflows.end();
+    return ended?.type === 'thread.item.replaced' && ended.item.type === 'workflow' ? ended.item : null;
   }
 
   // ---- run items: tool calls and handoffs ----
@@ -171,252 +146,23 @@ export class StreamEventMapper {
         this.lastToolCallId = raw.callId;
         const task = (this.options.toolTask ?? defaultToolTask)({ name: raw.name ?? '', arguments: raw.arguments ?? '', callId: raw.callId });
         if (!task) return [];
-        const { events, index, workflowId } = this.addTask(task);
+        const { events, index, workflowId } = this.workflows.addTask(task, false);
         this.toolTasks.set(raw.callId, { workflowId, index });
         return events;
       }
       case 'tool_output': {
-        if (!raw.callId || this.options.handedToClient?.(raw.callId)) return [];
-        const running = this.toolTasks.get(raw.callId);
-        const workflow = this.workflow;
-        const task = running && workflow?.id === running.workflowId ? workflow.workflow.tasks[running.index] : undefined;
-        if (!workflow || !running || !task || task.status_indicator !== 'loading') return [];
-        const complete: Task = { ...task, status_indicator: 'complete' };
-        workflow.workflow.tasks[running.index] = complete;
-        return [taskUpdated(workflow.id, running.index, complete)];
+        const running = raw.callId ? this.toolTasks.get(raw.callId) : undefined;
+        if (!running || this.options.handedToClient?.(raw.callId!)) return [];
+        return this.workflows.completeTask(running.workflowId, running.index);
       }
       case 'handoff_occurred': {
         const target = event.item instanceof RunHandoffOutputItem ? event.item.targetAgent.name : 'another agent';
-        return this.addTask({ type: 'custom', title: `Handed off to ${target}`, status_indicator: 'complete' }).events;
+        return this.workflows.addTask({ type: 'custom', title: `Handed off to ${target}`, status_indicator: 'complete' }, false).events;
       }
       default:
         return [];
     }
   }
-
-  // ---- raw Responses API events ----
-
-  private async fromModel(event: ResponseStreamEvent): Promise<ThreadStreamEvent[]> {
-    switch (event.type) {
-      case 'response.output_item.added': {
-        const item = event.item;
-        if (item.type === 'reasoning') {
-          if (this.workflow) return [];
-          this.workflow = this.newWorkflow({ type: 'reasoning', tasks: [] });
-          this.workflowShown = true;
-          return [this.added(this.workflow)];
-        }
-        if (item.type === 'message') {
-          const events = this.endWorkflow();
-          const message: AssistantMessageItem = { id: this.options.ids('message'), thread_id: this.options.threadId, created_at: now(), type: 'assistant_message', content: item.content.map(outputText) };
-          this.messages.set(item.id, message);
-          events.push(this.added(message));
-          return events;
-        }
-        if (item.type === 'image_generation_call') {
-          const events = this.endWorkflow();
-          const image: GeneratedImageItem = { id: this.options.ids('message'), thread_id: this.options.threadId, created_at: now(), type: 'generated_image' };
-          this.images.set(item.id, image);
-          events.push(this.added(image));
-          return events;
-        }
-        return [];
-      }
-      case 'response.content_part.added': {
-        const message = this.messages.get(event.item_id);
-        if (!message || (event.part.type !== 'output_text' && event.part.type !== 'refusal')) return [];
-        const content = outputText(event.part);
-        message.content[event.content_index] = content;
-        return [messageUpdated(message.id, { type: 'assistant_message.content_part.added', content_index: event.content_index, content: structuredClone(content) })];
-      }
-      case 'response.output_text.delta':
-      case 'response.refusal.delta': {
-        const message = this.messages.get(event.item_id);
-        const part = message?.content[event.content_index];
-        if (!message || !part) return [];
-        part.text += event.delta;
-        return [messageUpdated(message.id, { type: 'assistant_message.content_part.text_delta', content_index: event.content_index, delta: event.delta })];
-      }
-      case 'response.output_text.annotation.added': {
-        const message = this.messages.get(event.item_id);
-        const part = message?.content[event.content_index];
-        const annotation = citationToAnnotation(event.annotation);
-        // Citations ChatKit cannot show are dropped, so the index counts only those it can.
-        if (!message || !part || !annotation) return [];
-        part.annotations.push(annotation);
-        return [
-          messageUpdated(message.id, {
-            type: 'assistant_message.content_part.annotation_added',
-            content_index: event.content_index,
-            annotation_index: part.annotations.length - 1,
-            annotation,
-          }),
-        ];
-      }
-      case 'response.output_text.done':
-      case 'response.refusal.done': {
-        const message = this.messages.get(event.item_id);
-        const part = message?.content[event.content_index];
-        if (!message || !part) return [];
-        part.text = event.type === 'response.output_text.done' ? event.text : event.refusal;
-        return [messageUpdated(message.id, { type: 'assistant_message.content_part.done', content_index: event.content_index, content: structuredClone(part) })];
-      }
-      case 'response.output_item.done': {
-        const item = event.item;
-        if (item.type === 'message') {
-          const message = this.messages.get(item.id);
-          if (!message) return [];
-          this.messages.delete(item.id);
-          message.content = item.content.map(outputText);
-          return [this.done(message)];
-        }
-        if (item.type === 'image_generation_call') {
-          const image = this.images.get(item.id);
-          if (!image || !item.result) return [];
-          this.images.delete(item.id);
-          image.image = { id: item.id, url: await (this.options.imageUrl ?? dataImageUrl)({ id: item.id, base64: item.result }) };
-          return [this.done(image)];
-        }
-        return [];
-      }
-      case 'response.image_generation_call.partial_image': {
-        const image = this.images.get(event.item_id);
-        if (!image) return [];
-        const url = await (this.options.imageUrl ?? dataImageUrl)({ id: event.item_id, base64: event.partial_image_b64, partialIndex: event.partial_image_index });
-        image.image = { id: event.item_id, url };
-        const expected = this.options.partialImages;
-        const progress = expected && expected > 0 ? Math.min(1, event.partial_image_index / expected) : 0;
-        return [{ type: 'thread.item.updated', item_id: image.id, update: { type: 'generated_image.updated', image: { ...image.image }, progress } }];
-      }
-      case 'response.reasoning_summary_text.delta': {
-        const workflow = this.workflow;
-        if (!workflow) return [];
-        const key = `${event.item_id}:${event.summary_index}`;
-        const index = this.thoughts.get(key);
-        if (index === undefined) {
-          const added = this.addTask({ type: 'thought', content: event.delta });
-          this.thoughts.set(key, added.index);
-          return added.events;
-        }
-        const task = workflow.workflow.tasks[index];
-        if (task?.type !== 'thought') return [];
-        task.content += event.delta;
-        return [taskUpdated(workflow.id, index, task)];
-      }
-      case 'response.reasoning_summary_text.done': {
-        const workflow = this.workflow;
-        if (!workflow) return [];
-        const key = `${event.item_id}:${event.summary_index}`;
-        const index = this.thoughts.get(key);
-        this.thoughts.delete(key);
-        const task = index === undefined ? undefined : workflow.workflow.tasks[index];
-        if (index === undefined || task?.type !== 'thought') return this.addTask({ type: 'thought', content: event.text }).events;
-        if (task.content === event.text) return [];
-        task.content = event.text;
-        return [taskUpdated(workflow.id, index, task)];
-      }
-      default:
-        return [];
-    }
-  }
-
-  // ---- workflows ----
-
-  private newWorkflow(workflow: Workflow): WorkflowItem {
-    this.workflowStored = false;
-    return { id: this.options.ids('workflow'), thread_id: this.options.threadId, created_at: now(), type: 'workflow', workflow };
-  }
-
-  /** Adds a task to the open workflow, opening a custom one when none is. */
-  private addTask(task: Task): { events: ThreadStreamEvent[]; index: number; workflowId: string } {
-    if (!this.workflow) {
-      this.workflow = this.newWorkflow({ type: 'custom', tasks: [] });
-      this.workflowShown = false;
-    }
-    const workflow = this.workflow;
-    workflow.workflow.tasks.push(task);
-    const index = workflow.workflow.tasks.length - 1;
-    if (this.workflowShown) return { events: [{ type: 'thread.item.updated', item_id: workflow.id, update: { type: 'workflow.task.added', task_index: index, task: structuredClone(task) } }], index, workflowId: workflow.id };
-    this.workflowShown = true;
-    return { events: [this.added(workflow)], index, workflowId: workflow.id };
-  }
-
-  /** Closes the open workflow: collapsed, with how long it took unless it has a summary; tasks still loading are complete. */
-  private endWorkflow(summary?: WorkflowSummary, expanded = false): ThreadStreamEvent[] {
-    const item = this.workflow;
-    if (!item) return [];
-    this.workflow = null;
-    this.thoughts.clear();
-    if (!this.workflowShown) return [];
-    const workflow = item.workflow;
-    workflow.summary = summary ?? workflow.summary ?? { duration: Math.max(0, Math.round((Date.now() - Date.parse(item.created_at)) / 1000)) };
-    workflow.expanded = expanded;
-    workflow.tasks = workflow.tasks.map((task) => (task.status_indicator === 'loading' ? { ...task, status_indicator: 'complete' } : task));
-    if (this.workflowStored) return [{ type: 'thread.item.replaced', item: structuredClone(item) }];
-    return [this.done(item)];
-  }
-
-  // ---- events about items shown by this run ----
-
-  private toolEvent(event: ThreadStreamEvent): ThreadStreamEvent[] {
-    const events: ThreadStreamEvent[] = [];
-    if (event.type === 'thread.item.added' || event.type === 'thread.item.done') {
-      const item = event.item;
-      if (this.workflow && this.workflow.id !== item.id && !QUIET_TYPES.has(item.type)) events.push(...this.endWorkflow());
-      if (event.type === 'thread.item.added' && item.type === 'workflow') {
-        this.workflow = structuredClone(item);
-        this.workflowShown = true;
-        this.workflowStored = false;
-      }
-      if (event.type === 'thread.item.added') this.open.set(item.id, structuredClone(item));
-      else this.markStored(item.id);
-      if (event.type === 'thread.item.done' && item.id === this.workflow?.id) this.workflow = null;
-    } else if (event.type === 'thread.item.updated' && event.item_id === this.workflow?.id) {
-      // A tool changing the open workflow by hand: keep the copy that ends it in step.
-      const update = event.update;
-      if (update.type === 'workflow.task.added' || update.type === 'workflow.task.updated') this.workflow.workflow.tasks[update.task_index] = structuredClone(update.task);
-    } else if (event.type === 'thread.item.removed') {
-      this.open.delete(event.item_id);
-      this.stored.delete(event.item_id);
-    }
-    events.push(event);
-    return events;
-  }
-
-  private added(item: ThreadItem): ThreadStreamEvent {
-    this.open.set(item.id, item);
-    return { type: 'thread.item.added', item: structuredClone(item) };
-  }
-
-  private done(item: ThreadItem): ThreadStreamEvent {
-    this.markStored(item.id);
-    return { type: 'thread.item.done', item: structuredClone(item) };
-  }
-
-  private markStored(id: string) {
-    this.open.delete(id);
-    this.stored.add(id);
-  }
-}
-
-/** Items that may appear while a workflow runs without ending it. */
-const QUIET_TYPES = new Set<ThreadItem['type']>(['workflow', 'client_tool_call', 'hidden_context_item', 'sdk_hidden_context']);
-
-function outputText(part: ResponseOutputMessage['content'][number]): OutputText {
-  if (part.type === 'refusal') return { type: 'output_text', text: part.refusal, annotations: [] };
-  return { type: 'output_text', text: part.text, annotations: (part.annotations ?? []).flatMap((a) => citationToAnnotation(a) ?? []) };
-}
-
-function messageUpdated(itemId: string, update: Extract<ThreadStreamEvent, { type: 'thread.item.updated' }>['update']): ThreadStreamEvent {
-  return { type: 'thread.item.updated', item_id: itemId, update };
-}
-
-function taskUpdated(workflowId: string, index: number, task: Task): ThreadStreamEvent {
-  return { type: 'thread.item.updated', item_id: workflowId, update: { type: 'workflow.task.updated', task_index: index, task: structuredClone(task) } };
-}
-
-function now(): string {
-  return new Date().toISOString();
 }
 
 function humanize(name: string): string {

@@ -1,5 +1,5 @@
-import type { ThreadStreamEvent } from '../protocol/index.js';
-import type { Responder, TurnInput } from './responder.js';
+import type { StoredThread, ThreadStreamEvent } from '../protocol/index.js';
+import type { CancelledTurn, Responder, TurnInput } from './responder.js';
 
 /**
  * A responder loaded on first use: a heavy one (the Agents SDK) stays out of the function's
@@ -24,6 +24,15 @@ export class DeferredResponder implements Responder {
 
   async tools(): Promise<readonly string[]> {
     return (await (await this.loaded()).tools?.()) ?? [];
+  }
+
+  async allowCancel(thread: StoredThread): Promise<boolean> {
+    return (await (await this.loaded()).allowCancel?.(thread)) ?? true;
+  }
+
+  async cancelled(turn: CancelledTurn): Promise<void> {
+    const responder = await this.loaded();
+    return responder.cancelled ? responder.cancelled(turn) : turn.keepDefault();
   }
 
   private loaded(): Promise<Responder> {

@@ -5,22 +5,47 @@ import type { Annotation, Attachment, ItemOfType, Task, ThreadItem } from '../pr
 // Agents SDK takes the same items). It follows the reference's default conversion
 // (chatkit-python's ThreadItemConverter) item type by item type; where the reference leaves the
 // integrator to decide (tags, attachments, non-text hidden context) it says what there is in words.
+// A team changes any of it through a HistoryConverter (the assistant's `history` option).
 
 type Converted = ResponseInputItem[];
+type Maybe<T> = T | Promise<T>;
+type TagContent = Extract<ItemOfType<'user_message'>['content'][number], { type: 'input_tag' }>;
 
 /** What the model gets for each attachment, by id; one not listed is described. */
 export type AttachmentContents = ReadonlyMap<string, ResponseInputContent>;
 
+/** One item type's conversion: what the model reads for the item. `standard()` is the default conversion, to wrap or fall back to. */
+export type ItemConversion<T extends ThreadItem['type']> = (item: ItemOfType<T>, standard: () => Promise<Converted>) => Maybe<Converted>;
+
+/**
+ * The history conversion's seam (the reference's ThreadItemConverter overrides): any item type's
+ * conversion, and the two parts of a user message that depend on the integration. What is not
+ * given converts as the reference does.
+ */
+export type HistoryConverter = { [T in ThreadItem['type']]?: ItemConversion<T> } & {
+  /** An attachment, as a content part of its message; `standard` is its content from the attachment store, or a note naming it. */
+  attachment?: (attachment: Attachment, standard: ResponseInputContent) => Maybe<ResponseInputContent>;
+  /** What an @-mention stands for, as a part of the context message that follows the user's; `standard` is its data as JSON in a `<Tag>`. */
+  tag?: (tag: TagContent, standard: ResponseInputContent) => Maybe<ResponseInputContent>;
+};
+
 /** The thread as the model reads it. `history` ends with the message being answered. */
-export function toModelInput(history: readonly ThreadItem[], attachments: AttachmentContents = new Map()): ResponseInputItem[] {
+export async function toModelInput(history: readonly ThreadItem[], attachments: AttachmentContents = new Map(), converter: HistoryConverter = {}): Promise<ResponseInputItem[]> {
   const last = history.at(-1);
-  return history.flatMap((item) => convert(item, item === last, attachments));
+  const converted = await Promise.all(
+    history.map((item) => {
+      const standard = () => convert(item, item === last, attachments, converter);
+      const custom = converter[item.type] as ItemConversion<typeof item.type> | undefined;
+      return custom ? custom(item as never, standard) : standard();
+    }),
+  );
+  return converted.flat();
 }
 
-function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentContents): Converted {
+async function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentContents, converter: HistoryConverter): Promise<Converted> {
   switch (item.type) {
     case 'user_message':
-      return userMessage(item, isLast, attachments);
+      return userMessage(item, isLast, attachments, converter);
     case 'assistant_message':
       return assistantMessage(item);
     case 'client_tool_call':
@@ -64,19 +89,27 @@ export function isNoteAfterMessage(text: string): boolean {
   return text.startsWith(QUOTED_TEXT_NOTE) || text === TAGS_NOTE;
 }
 
-function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents): Converted {
+async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents, converter: HistoryConverter): Promise<Converted> {
   // The text as typed, tags as @name; what the tags stand for follows as context.
   const text = item.content.map((part) => (part.type === 'input_tag' ? `@${part.text}` : part.text)).join('');
-  const message: ResponseInputItem = {
-    type: 'message',
-    role: 'user',
-    content: [{ type: 'input_text', text }, ...item.attachments.map((a) => attachments.get(a.id) ?? describedAttachment(a))],
-  };
+  const parts = await Promise.all(
+    item.attachments.map((a) => {
+      const standard = attachments.get(a.id) ?? describedAttachment(a);
+      return converter.attachment ? converter.attachment(a, standard) : standard;
+    }),
+  );
+  const message: ResponseInputItem = { type: 'message', role: 'user', content: [{ type: 'input_text', text }, ...parts] };
   const context: Converted = [];
   // Quoted text belongs to the message being answered; earlier quotes have been answered already.
   if (item.quoted_text && isLast) context.push(userNote(`${QUOTED_TEXT_NOTE}${item.quoted_text}`));
   const tags = uniqueBy(item.content.flatMap((part) => (part.type === 'input_tag' ? [part] : [])), (tag) => tag.text);
   if (tags.length) {
+    const described = await Promise.all(
+      tags.map((tag) => {
+        const standard: ResponseInputContent = { type: 'input_text', text: `<Tag name="${tag.text}" id="${tag.id}">${JSON.stringify(tag.data)}</Tag>` };
+        return converter.tag ? converter.tag(tag, standard) : standard;
+      }),
+    );
     context.push({
       type: 'message',
       role: 'user',
@@ -85,7 +118,7 @@ function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachme
           type: 'input_text',
           text: TAGS_NOTE,
         },
-        ...tags.map((tag): ResponseInputContent => ({ type: 'input_text', text: `<Tag name="${tag.text}" id="${tag.id}">${JSON.stringify(tag.data)}</Tag>` })),
+        ...described,
       ],
     });
   }

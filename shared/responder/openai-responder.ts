@@ -1,9 +1,11 @@
 import OpenAI, { toFile } from 'openai';
 import type { AssistantMessageItem, ClientToolCallItem, ThreadStreamEvent } from '../protocol/index.js';
 import { toAnnotation } from './model-input.js';
+import { isReasoningModel } from './reasoning-models.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from './responder.js';
 
-export const DEFAULT_MODEL = 'gpt-4.1-mini';
+/** A title's output budget on a reasoning model, thinking included. */
+const REASONING_TITLE_TOKENS = 1024;
 export const DEFAULT_INSTRUCTIONS = 'You are a helpful assistant.';
 
 export interface OpenAIResponderOptions {
@@ -108,7 +110,8 @@ export class OpenAIResponder implements Responder {
           model: this.options.model,
           instructions: 'Write a title of at most six words for a conversation that starts with the user message below. Answer with the title only, no quotes.',
           input: firstMessage.slice(0, 2000),
-          max_output_tokens: 24,
+          // A reasoning model spends output tokens thinking first: 24 would all go to that.
+          max_output_tokens: isReasoningModel(this.options.model) ? REASONING_TITLE_TOKENS : 24,
           store: false,
         },
         { signal },

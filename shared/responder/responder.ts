@@ -2,6 +2,7 @@ import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import type { IdGenerator } from '../ids.js';
 import type { StoredThread, ThreadItem, ThreadStreamEvent, UserMessageItem } from '../protocol/index.js';
 import type { RequestContext, Store } from '../store/store.js';
+import type { HistoryConverter } from './model-input.js';
 import type { PauseRequest, ResumedPause } from './paused-turn.js';
 
 /** What a responder gets for one turn. */
@@ -18,8 +19,8 @@ export interface TurnInput {
    * latest items that ends with the message being answered (loaded with the turn's first statement).
    */
   history(): Promise<ThreadItem[]>;
-  /** The history as model input (`toModelInput`), with the attachments' contents resolved. */
-  modelInput(): Promise<ResponseInputItem[]>;
+  /** The history as model input (`toModelInput`, through `converter` when given), with the attachments' contents resolved. */
+  modelInput(converter?: HistoryConverter): Promise<ResponseInputItem[]>;
   /**
    * The paused turn this turn took over (its user answered it, wrote a new message instead, or
    * its wait ran out): the responder carries it on or tells the model. Null for most turns.
@@ -31,6 +32,17 @@ export interface TurnInput {
    * it before the last event; it throws when the request exceeds the bounds.
    */
   pause(request: PauseRequest): void;
+}
+
+/** A turn the client cancelled, as the server hands it to a responder's `cancelled`. */
+export interface CancelledTurn {
+  thread: StoredThread;
+  /** What the client was shown but never got as done: partial answers, open workflows and widgets, as they last were. */
+  pending: ThreadItem[];
+  store: Store;
+  ctx: RequestContext;
+  /** What the server keeps by default: each non-empty partial answer, and a hidden note telling the model the user stopped it. */
+  keepDefault(): Promise<void>;
 }
 
 /**
@@ -46,6 +58,13 @@ export interface Responder {
    * tool is refused before the turn starts. None: the client may not pick a tool.
    */
   tools?(): readonly string[] | Promise<readonly string[]>;
+  /** Whether the client may stop this turn (ChatKit's `allow_cancel`, its stop button); default yes. */
+  allowCancel?(thread: StoredThread): boolean | Promise<boolean>;
+  /**
+   * What a cancelled turn keeps, in place of the server's default (`turn.keepDefault()`). The
+   * client is gone: what is stored here shows on its next load.
+   */
+  cancelled?(turn: CancelledTurn): Promise<void>;
   /**
    * Called as a turn's first statement goes to the database: a responder that loads lazily starts
    * loading now, so that its cost overlaps that round trip instead of adding to it.

@@ -16,7 +16,7 @@ import {
   type UserMessageInput,
   type UserMessageItem,
 } from '../protocol/index.js';
-import { toModelInput } from '../responder/model-input.js';
+import { toModelInput, type HistoryConverter } from '../responder/model-input.js';
 import { approvalClick, checkPause, DEFAULT_PAUSE_SECONDS, type ApprovalClick, type PauseRequest, type ResumedPause } from '../responder/paused-turn.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store, TurnEnd, TurnLease } from '../store/store.js';
@@ -365,14 +365,14 @@ export class ChatKitServer {
   }
 
   /** The model's view of the history, with each attachment's content from the store. */
-  private async modelInput(history: ThreadItem[]) {
+  private async modelInput(history: ThreadItem[], converter?: HistoryConverter) {
     const files = this.options.attachments;
     const contents = new Map<string, Awaited<ReturnType<typeof attachmentContent>>>();
     if (files) {
       const attachments = history.flatMap((item) => (item.type === 'user_message' ? item.attachments : []));
       await Promise.all(attachments.map(async (a) => contents.set(a.id, await attachmentContent(a, files))));
     }
-    return toModelInput(history, contents);
+    return toModelInput(history, contents, converter);
   }
 
   private get lastItemWaitMs(): number {
@@ -400,7 +400,7 @@ export class ChatKitServer {
       store: this.store,
       ids: this.ids,
       history: async () => turn.history,
-      modelInput: () => this.modelInput(turn.history),
+      modelInput: (converter) => this.modelInput(turn.history, converter),
       resumed: turn.resumed ?? null,
       pause: (request) => {
         if (!turn.lease) throw new Error('only a turn that holds its thread can pause');
@@ -428,7 +428,7 @@ export class ChatKitServer {
     // The server's own reason to stop the producer: a failed write (the thread was deleted).
     const failed = new AbortController();
     const signal = AbortSignal.any([outer, failed.signal]);
-    const pending = new Map<string, AssistantMessageItem>();
+    const pending = new Map<string, ThreadItem>();
     const title = turn.item && !thread.title ? this.startTitle(turn.item, signal) : null;
     let saved = threadState(thread);
     let released = false;
@@ -447,7 +447,7 @@ export class ChatKitServer {
     }.bind(this);
     try {
       for (const event of turn.prefix) yield clientEvent(event)!;
-      yield { type: 'stream_options', stream_options: { allow_cancel: true } };
+      yield { type: 'stream_options', stream_options: { allow_cancel: await this.allowCancel(thread) } };
       try {
         const endsWithDone = (event: ThreadStreamEvent) => turn.lease !== null && event.type === 'thread.item.done';
         for await (const { value: event, last: isLast } of markLast(produce(signal), endsWithDone, this.lastItemWaitMs)) {
@@ -474,7 +474,7 @@ export class ChatKitServer {
       if (outer.aborted && outer.reason instanceof ServerStopping) {
         yield* this.keepInterruptedTurn(thread.id, pending, ctx);
       } else if (outer.aborted) {
-        await this.keepCancelledTurn(thread.id, pending, ctx);
+        await this.keepCancelledTurn(thread, pending, ctx);
       }
       if (turn.lease) {
         const ready = title && !outer.aborted ? title.value() : undefined;
@@ -541,15 +541,21 @@ export class ChatKitServer {
   }
 
   /** Writes happen when an item is done, replaced or removed: never per delta. */
-  private async persist(threadId: string, event: ThreadStreamEvent, pending: Map<string, AssistantMessageItem>, ctx: RequestContext) {
+  private async persist(threadId: string, event: ThreadStreamEvent, pending: Map<string, ThreadItem>, ctx: RequestContext) {
     switch (event.type) {
       case 'thread.item.added':
-        if (event.item.type === 'assistant_message') pending.set(event.item.id, structuredClone(event.item));
+        pending.set(event.item.id, structuredClone(event.item));
         break;
       case 'thread.item.updated': {
-        const message = pending.get(event.item_id);
+        const shown = pending.get(event.item_id);
         const update = event.update;
-        if (!message) break;
+        // What a cancelled turn hands its responder: partial answers and workflows as they last were.
+        if (shown?.type === 'workflow' && (update.type === 'workflow.task.added' || update.type === 'workflow.task.updated')) {
+          shown.workflow.tasks[update.task_index] = structuredClone(update.task);
+          break;
+        }
+        if (shown?.type !== 'assistant_message') break;
+        const message = shown;
         if (update.type === 'assistant_message.content_part.added' || update.type === 'assistant_message.content_part.done') {
           message.content[update.content_index] = structuredClone(update.content);
         } else if (update.type === 'assistant_message.content_part.text_delta') {
@@ -565,6 +571,7 @@ export class ChatKitServer {
         await this.addDoneItem(threadId, event.item, ctx);
         break;
       case 'thread.item.replaced':
+        pending.delete(event.item.id);
         await this.store.saveItem(threadId, event.item, ctx);
         break;
       case 'thread.item.removed':
@@ -601,23 +608,38 @@ export class ChatKitServer {
   }
 
   /** Non-empty partial answers, as they were when the stream stopped. */
-  private partialAnswers(pending: Map<string, AssistantMessageItem>): AssistantMessageItem[] {
+  private partialAnswers(pending: Map<string, ThreadItem>): AssistantMessageItem[] {
     return [...pending.values()]
+      .filter((item): item is AssistantMessageItem => item.type === 'assistant_message')
       .map((message) => ({ ...message, content: message.content.filter((part) => part && part.text.trim().length > 0) }))
       .filter((message) => message.content.length > 0);
   }
 
-  private async keepCancelledTurn(threadId: string, pending: Map<string, AssistantMessageItem>, ctx: RequestContext) {
+  /** What a cancelled turn keeps: the responder's choice, else its non-empty partial answers and a hidden note. */
+  private async keepCancelledTurn(thread: StoredThread, pending: Map<string, ThreadItem>, ctx: RequestContext) {
+    const keepDefault = async () => {
+      for (const message of this.partialAnswers(pending)) await this.addDoneItem(thread.id, message, ctx);
+      await this.store.addThreadItem(thread.id, this.hiddenNote(thread.id, CANCELLED_NOTE), ctx);
+    };
     try {
-      for (const message of this.partialAnswers(pending)) await this.addDoneItem(threadId, message, ctx);
-      await this.store.addThreadItem(threadId, this.hiddenNote(threadId, CANCELLED_NOTE), ctx);
+      if (this.responder.cancelled) await this.responder.cancelled({ thread, pending: [...pending.values()].map((item) => structuredClone(item)), store: this.store, ctx, keepDefault });
+      else await keepDefault();
     } catch (error) {
       this.options.onError?.('could not save the cancelled turn', error);
     }
   }
 
+  /** The responder's say on whether the client may stop the turn; a responder that cannot answer (it failed to load) leaves the default. */
+  private async allowCancel(thread: StoredThread): Promise<boolean> {
+    try {
+      return (await this.responder.allowCancel?.(thread)) ?? true;
+    } catch {
+      return true;
+    }
+  }
+
   /** The server stopped the turn with the client still there: it is shown what was kept, then told. */
-  private async *keepInterruptedTurn(threadId: string, pending: Map<string, AssistantMessageItem>, ctx: RequestContext): AsyncGenerator<ThreadStreamEvent> {
+  private async *keepInterruptedTurn(threadId: string, pending: Map<string, ThreadItem>, ctx: RequestContext): AsyncGenerator<ThreadStreamEvent> {
     try {
       for (const message of this.partialAnswers(pending)) {
         await this.addDoneItem(threadId, message, ctx);

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { DeferredResponder } from '../responder/deferred-responder.js';
-import { DEFAULT_MODEL, OpenAITranscriber } from '../responder/openai-responder.js';
+import { DEFAULT_MODEL, reasoningFromEnv } from '../agent/model-settings.js';
+import { OpenAITranscriber } from '../responder/openai-responder.js';
 import type { Store } from '../store/store.js';
 import { attachmentPolicyFromEnv, type AttachmentStore } from './attachment-store.js';
 import { ChatKitServer, type ChatKitServerOptions } from './chatkit-server.js';
@@ -40,6 +41,7 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
   };
   const listed = list(env.OPENAI_MODELS);
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
+  const reasoning = reasoningFromEnv(env);
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
   if (!env.OPENAI_API_KEY) {
@@ -48,20 +50,20 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
       'No OPENAI_API_KEY: the assistant runs on an offline model that echoes what you write; "/tool_name {json}" calls one of its tools (set OPENAI_API_KEY for real answers)';
     announce ? announce(notice) : log.warn(notice);
     const responder = new DeferredResponder(async () => {
-      const { AgentResponder, assistantToolTask, createAssistant, OfflineModelProvider } = await import('../agent/index.js');
-      return new AgentResponder({ modelProvider: new OfflineModelProvider(), model, agent: createAssistant({ model, instructions }), toolTask: assistantToolTask });
+      const { AgentResponder, createAssistant, OfflineModelProvider } = await import('../agent/index.js');
+      return new AgentResponder({ ...createAssistant({ model, instructions }), modelProvider: new OfflineModelProvider(), model, reasoning });
     });
     return new ChatKitServer({ ...common, responder, models: listed });
   }
   const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 });
   // The Agents SDK loads with the first turn (overlapping its first database round trip), not at cold start.
   const responder = new DeferredResponder(async () => {
-    const { AgentResponder, assistantToolTask, createAssistant } = await import('../agent/index.js');
+    const { AgentResponder, createAssistant } = await import('../agent/index.js');
     return new AgentResponder({
+      ...createAssistant({ model, instructions }),
       client,
       model,
-      agent: createAssistant({ model, instructions }),
-      toolTask: assistantToolTask,
+      reasoning,
       onUsage: (usage) => {
         log.info('turn usage', usage);
         onUsage?.(usage);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ASSISTANT_INSTRUCTIONS } from '../../shared/agent/index.js';
+import { getDefaultModel } from '@openai/agents-core';
+import { DEFAULT_ASSISTANT_INSTRUCTIONS, DEFAULT_MODEL } from '../../shared/agent/index.js';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
 import { createChatKitServerFromEnv } from '../../shared/server/index.js';
@@ -50,7 +51,9 @@ describe('createChatKitServerFromEnv', () => {
     const { log } = logger();
     model.enqueue({ text: 'Hi.' });
     await stream(createChatKitServerFromEnv({ store, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL }, log }), { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
-    expect(modelRequests(model).at(-1)!.body).toMatchObject({ model: 'gpt-4.1-mini', instructions: DEFAULT_ASSISTANT_INSTRUCTIONS });
+    expect(modelRequests(model).at(-1)!.body).toMatchObject({ model: DEFAULT_MODEL, instructions: DEFAULT_ASSISTANT_INSTRUCTIONS });
+    // OPENAI_MODEL's default is the Agents SDK's own default model (kept as a constant: the SDK is not loaded at start).
+    expect(DEFAULT_MODEL).toBe(getDefaultModel());
   });
 
   it('runs the assistant on the offline model without a key: echo, its own tools by /name or tool_choice, and says so', async () => {

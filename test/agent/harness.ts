@@ -1,6 +1,6 @@
 import OpenAI from 'openai';
 import type { Agent } from '@openai/agents-core';
-import { AgentResponder, type AgentContext, type AgentResponderOptions, type TurnUsage } from '../../shared/agent/index.js';
+import { AgentResponder, type AgentContext, type AgentResponderOptions, type Assistant, type TurnUsage } from '../../shared/agent/index.js';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
@@ -21,8 +21,8 @@ export interface AgentHarness {
   client: OpenAI;
   usage: TurnUsage[];
   errors: unknown[];
-  /** A ChatKit server whose responder runs this agent. */
-  serverFor(agent: Agent<AgentContext, any>, options?: Partial<AgentResponderOptions>, serverOptions?: Partial<ChatKitServerOptions>): ChatKitServer;
+  /** A ChatKit server whose responder runs this agent (or assistant). */
+  serverFor(agent: Agent<AgentContext, any> | Assistant, options?: Partial<AgentResponderOptions>, serverOptions?: Partial<ChatKitServerOptions>): ChatKitServer;
   close(): Promise<void>;
 }
 
@@ -46,7 +46,7 @@ export async function startAgentHarness(): Promise<AgentHarness> {
     serverFor: (agent, options = {}, serverOptions = {}) =>
       new ChatKitServer({
         store,
-        responder: new AgentResponder({ client, model: 'gpt-test', agent, onUsage: (u) => void usage.push(u), ...options }),
+        responder: new AgentResponder({ client, model: 'gpt-test', ...('agent' in agent ? agent : { agent }), onUsage: (u) => void usage.push(u), ...options }),
         onError: (_message, error) => void errors.push(error),
         ...serverOptions,
       }),

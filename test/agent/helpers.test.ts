@@ -54,7 +54,7 @@ describe('StreamEventMapper on its own', () => {
   const ids = (kind: string) => `${kind}_${++n}`;
   const raw = (event: Record<string, unknown>) => new RunRawModelStreamEvent({ type: 'model', event });
 
-  it('takes back what a failed run showed: open and stored items alike, never storing one to remove it', async () => {
+  const twoMessages = async () => {
     const mapper = new StreamEventMapper({ threadId: 'thr_1', ids });
     const first = await mapper.fromRun(raw({ type: 'response.output_item.added', output_index: 0, item: { type: 'message', id: 'm_a', role: 'assistant', status: 'in_progress', content: [] } }));
     await mapper.fromRun(raw({ type: 'response.output_item.done', output_index: 0, item: { type: 'message', id: 'm_a', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Done.', annotations: [] }] } }));
@@ -62,7 +62,17 @@ describe('StreamEventMapper on its own', () => {
     await mapper.fromRun(raw({ type: 'response.content_part.added', item_id: 'm_b', output_index: 1, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } }));
     await mapper.fromRun(raw({ type: 'response.output_text.delta', item_id: 'm_b', output_index: 1, content_index: 0, delta: 'Hal' }));
     const [doneId, openId] = [first, second].map((events) => (events[0] as { item: { id: string } }).item.id);
-    expect(mapper.discard()).toEqual([
+    return { mapper, doneId, openId };
+  };
+
+  it('takes back only what was unfinished when a run fails: the finished message was read, and is stored', async () => {
+    const { mapper, openId } = await twoMessages();
+    expect(mapper.fail(false)).toEqual([{ type: 'thread.item.removed', item_id: openId }]);
+  });
+
+  it('takes back everything a run showed on a tripwire, stored or not', async () => {
+    const { mapper, doneId, openId } = await twoMessages();
+    expect(mapper.fail(true)).toEqual([
       { type: 'thread.item.removed', item_id: openId },
       { type: 'thread.item.removed', item_id: doneId },
     ]);
@@ -75,8 +85,27 @@ describe('StreamEventMapper on its own', () => {
     expect(ending.keepOpen).toMatchObject({ stored: false, item: { type: 'workflow', workflow: { tasks: [{ status_indicator: 'loading' }] } } });
     expect(ending.events).toEqual([{ type: 'thread.item.done', item: expect.objectContaining({ type: 'client_tool_call', call_id: 'call_9', status: 'pending' }) }]);
 
-    const next = new StreamEventMapper({ threadId: 'thr_1', ids, resumedWorkflow: ending.keepOpen!.item });
-    expect(next.resume()).toEqual([{ type: 'thread.item.updated', item_id: ending.keepOpen!.item.id, update: { type: 'workflow.task.updated', task_index: 0, task: expect.objectContaining({ status_indicator: 'complete' }) } }]);
+    const next = new StreamEventMapper({ threadId: 'thr_1', ids, leftOpen: { item: ending.keepOpen!.item, continues: true } });
+    expect(next.start()).toEqual([{ type: 'thread.item.updated', item_id: ending.keepOpen!.item.id, update: { type: 'workflow.task.updated', task_index: 0, task: expect.objectContaining({ status_indicator: 'complete' }) } }]);
     expect(next.finish(null).events).toEqual([{ type: 'thread.item.replaced', item: expect.objectContaining({ id: ending.keepOpen!.item.id, workflow: expect.objectContaining({ summary: { duration: expect.any(Number) } }) }) }]);
+  });
+
+  it('lets a tool update a task of the workflow a widget closed, replacing the stored row: its own, else the last one the turn ended', async () => {
+    const widget = (id: string) => ({ type: 'event' as const, event: { type: 'thread.item.done' as const, item: { id, thread_id: 'thr_1', created_at: 'now', type: 'widget' as const, widget: { type: 'Card' } } } });
+    const mapper = new StreamEventMapper({ threadId: 'thr_1', ids });
+    const { result: index } = mapper.fromContext({ type: 'workflow.task.add', task: { type: 'custom', title: 'Fetching', status_indicator: 'loading' } });
+    const [ended] = mapper.fromContext(widget('wd_1')).events;
+    expect(ended).toMatchObject({ type: 'thread.item.done', item: { type: 'workflow', workflow: { expanded: false } } });
+    expect(mapper.fromContext({ type: 'workflow.task.update', task: { type: 'custom', title: 'Fetched', status_indicator: 'complete' }, index: index! }).events).toEqual([
+      { type: 'thread.item.replaced', item: expect.objectContaining({ id: (ended as { item: { id: string } }).item.id, workflow: expect.objectContaining({ tasks: [{ type: 'custom', title: 'Fetched', status_indicator: 'complete' }] }) }) },
+    ]);
+
+    // A workflow the run opened (a reasoning one), which the tool never touched.
+    const other = new StreamEventMapper({ threadId: 'thr_1', ids });
+    await other.fromRun(raw({ type: 'response.output_item.added', output_index: 0, item: { type: 'reasoning', id: 'rs_1', summary: [] } }));
+    await other.fromRun(raw({ type: 'response.reasoning_summary_text.done', item_id: 'rs_1', output_index: 0, summary_index: 0, text: 'Hmm.' }));
+    other.fromContext(widget('wd_2'));
+    expect(other.fromContext({ type: 'workflow.task.update', task: { type: 'thought', content: 'Hmm, yes.' }, index: 0 }).events).toMatchObject([{ type: 'thread.item.replaced', item: { workflow: { type: 'reasoning', tasks: [{ content: 'Hmm, yes.' }] } } }]);
+    expect(() => new StreamEventMapper({ threadId: 'thr_1', ids }).fromContext({ type: 'workflow.task.update', task: { type: 'thought', content: 'x' }, index: 0 })).toThrow('no workflow task 0');
   });
 });

@@ -1,7 +1,7 @@
 import { Agent } from '@openai/agents-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AgentResponder, assistantToolTask, clientTool, createAssistant, OfflineModelProvider, serverTool, stopAtClientToolCall, type AgentContext } from '../../shared/agent/index.js';
+import { AgentResponder, assistantToolTask, clientTool, createAssistant, OfflineModelProvider, serverTool, stopAtClientToolCall, type AgentContext, type Assistant } from '../../shared/agent/index.js';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadStreamEvent } from '../../shared/protocol/index.js';
@@ -30,10 +30,10 @@ const lookupOrder = serverTool({
 const getSelection = clientTool({ name: 'get_selection', description: 'The selected text', parameters: z.object({}) });
 const agent = new Agent<AgentContext>({ name: 'Shop', instructions: 'Help.', tools: [lookupOrder, getSelection], toolUseBehavior: stopAtClientToolCall });
 
-function serverFor(a: Agent<AgentContext, any>) {
+function serverFor(a: Agent<AgentContext, any> | Assistant) {
   return new ChatKitServer({
     store,
-    responder: new AgentResponder({ modelProvider: new OfflineModelProvider(), model: 'offline', agent: a, toolTask: assistantToolTask }),
+    responder: new AgentResponder({ toolTask: assistantToolTask, ...('agent' in a ? a : { agent: a }), modelProvider: new OfflineModelProvider(), model: 'offline' }),
     onError: (_message, error) => void errors.push(error),
   });
 }

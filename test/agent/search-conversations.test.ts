@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assistantToolTask, createAssistant } from '../../shared/agent/index.js';
+import { createAssistant } from '../../shared/agent/index.js';
 import type { ChatKitServer } from '../../shared/server/index.js';
 import { doneItems, input, itemsOf, modelRequests, newUser, startAgentHarness, stream, text, trace, updates, type AgentHarness } from './harness.js';
 
@@ -9,7 +9,7 @@ let server: ChatKitServer;
 
 beforeAll(async () => {
   h = await startAgentHarness();
-  server = h.serverFor(createAssistant({ model: 'gpt-test', instructions: 'Be brief.' }), { toolTask: assistantToolTask });
+  server = h.serverFor(createAssistant({ model: 'gpt-test', instructions: 'Be brief.' }));
 });
 afterAll(() => h?.close());
 

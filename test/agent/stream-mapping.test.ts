@@ -22,9 +22,10 @@ const threadIdOf = (events: Array<{ type: string }>) => (events[0] as unknown as
 describe('model output', () => {
   it('streams reasoning summaries as thought tasks of a reasoning workflow that closes when the answer starts', async () => {
     const me = newUser();
+    const thinker = h.serverFor(new Agent<AgentContext>({ name: 'Thinker', model: 'gpt-5-mini', instructions: 'Answer.' }));
     h.model.enqueue({ reasoning: ['Weighing the options.', 'Choosing the shortest.'], text: 'Take the train.' });
     h.model.enqueueTitle('Travel');
-    const events = await create(plain, 'How do I get there?', me);
+    const events = await create(thinker, 'How do I get there?', me);
     expect(trace(events).slice(3, 13)).toEqual([
       'thread.item.added:workflow',
       'updated:workflow.task.added',

@@ -12,6 +12,13 @@ describe('context settings', () => {
     expect(settings(context)).toEqual(settings());
   });
 
+  it('passes the assistant\'s reasoning settings, refusing values the API does not know', () => {
+    expect(settings()).toMatchObject({ assistantReasoningEffort: undefined, assistantReasoningSummary: 'auto' });
+    expect(settings({ assistantReasoningEffort: 'low', assistantReasoningSummary: 'off' })).toMatchObject({ assistantReasoningEffort: 'low', assistantReasoningSummary: 'off' });
+    expect(refused({ assistantReasoningEffort: 'extreme' })).toThrow(/assistantReasoningEffort="extreme"/);
+    expect(refused({ assistantReasoningSummary: 'short' })).toThrow(/assistantReasoningSummary="short"/);
+  });
+
   it('refuses throttling that would block the API or is not a number', () => {
     expect(refused({ throttleRate: '0' })).toThrow(/throttleRate="0".*above 0/);
     expect(refused({ throttleRate: 'fast' })).toThrow(/throttleRate/);

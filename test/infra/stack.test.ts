@@ -170,6 +170,14 @@ describe('functions and secrets', () => {
     }
   });
 
+  it('gives the chat function its model and reasoning settings: the defaults, or those chosen', () => {
+    const chatEnv = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'chatkit-chat')!.Properties.Environment.Variables;
+    expect(chatEnv(template)).toMatchObject({ OPENAI_MODEL: 'gpt-5.6-luna', ASSISTANT_REASONING_SUMMARY: 'auto' });
+    expect(chatEnv(template)).not.toHaveProperty('ASSISTANT_REASONING_EFFORT');
+    const chosen = chatEnv(synth({ openaiModel: 'o4-mini', assistantReasoningEffort: 'low', assistantReasoningSummary: 'detailed' }).template);
+    expect(chosen).toMatchObject({ OPENAI_MODEL: 'o4-mini', ASSISTANT_REASONING_EFFORT: 'low', ASSISTANT_REASONING_SUMMARY: 'detailed' });
+  });
+
   it('passes secrets by ARN only, and grants each function only its own secrets', () => {
     const env = (name: string) => template.findResources('AWS::Lambda::Function')[functionIdFor(name)]!.Properties.Environment.Variables;
     expect(Object.keys(env('chat'))).toEqual(expect.arrayContaining(['DATABASE_SECRET_ARN', 'OPENAI_SECRET_ARN']));

@@ -59,7 +59,7 @@ describe('scripted OpenAI server with the real openai SDK', () => {
       functionCalls: [{ name: 'b', arguments: '{"x":1}', call_id: 'call_b' }],
       usage: { input_tokens: 7, output_tokens: 3 },
     });
-    const stream = client.responses.stream({ model: 'gpt-test', input: 'x' });
+    const stream = client.responses.stream({ model: 'gpt-5.6-luna', input: 'x', reasoning: { effort: 'low', summary: 'auto' } });
     const summaryDeltas: string[] = [];
     stream.on('response.reasoning_summary_text.delta', (event) => summaryDeltas.push(event.delta));
     const final = await stream.finalResponse();
@@ -67,6 +67,17 @@ describe('scripted OpenAI server with the real openai SDK', () => {
     expect(final.output.map((item) => item.type)).toEqual(['reasoning', 'image_generation_call', 'message', 'function_call', 'function_call']);
     expect(final.output[2]).toMatchObject({ content: [{ type: 'refusal', refusal: 'I cannot help with that.' }] });
     expect(final.usage).toMatchObject({ input_tokens: 7, output_tokens: 3, total_tokens: 10 });
+  });
+
+  it('streams a message of several content parts', async () => {
+    server.enqueue({ text: 'First part.', moreText: ['Second part.'] });
+    const stream = client.responses.stream({ model: 'gpt-test', input: 'x' });
+    const added: number[] = [];
+    stream.on('response.content_part.added', (event) => added.push(event.content_index));
+    const final = await stream.finalResponse();
+    expect(added).toEqual([0, 1]);
+    const message = final.output[0];
+    expect(message?.type === 'message' && message.content.map((part) => (part.type === 'output_text' ? part.text : ''))).toEqual(['First part.', 'Second part.']);
   });
 
   it('streams file and container file citations', async () => {
@@ -78,6 +89,62 @@ describe('scripted OpenAI server with the real openai SDK', () => {
     const final = await client.responses.stream({ model: 'gpt-test', input: 'cite' }).finalResponse();
     const message = final.output[0];
     expect(message?.type === 'message' && message.content[0]?.type === 'output_text' && message.content[0].annotations).toEqual(annotations);
+  });
+
+  describe('reasoning models, as strict as the real API', () => {
+    const refusal = (request: Promise<unknown>) => request.then(() => null, (e: unknown) => e as APIError);
+
+    it('opens each response with a reasoning item: encrypted content only when included, a summary only when asked for', async () => {
+      server.enqueue({ reasoning: ['Weighing it.'], text: 'Yes.' }, { text: 'No.' });
+      const full = await client.responses
+        .stream({ model: 'gpt-5.6-luna', input: 'x', store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low', summary: 'auto' } })
+        .finalResponse();
+      expect(full.output[0]).toEqual({ type: 'reasoning', id: expect.stringMatching(/^rs_/), summary: [{ type: 'summary_text', text: 'Weighing it.' }], encrypted_content: expect.any(String) });
+      const bare = await client.responses.stream({ model: 'o4-mini', input: 'x', store: false }).finalResponse();
+      expect(bare.output[0]).toEqual({ type: 'reasoning', id: expect.stringMatching(/^rs_/), summary: [] });
+      expect(bare.output_text).toBe('No.');
+    });
+
+    it('answers 404 for a reasoning item sent back by id alone under store: false, and takes it back with its encrypted content', async () => {
+      server.enqueue({ functionCall: { name: 'f', arguments: '{}', call_id: 'call_r' } });
+      const first = await client.responses.stream({ model: 'gpt-5', input: 'x', store: false, include: ['reasoning.encrypted_content'] }).finalResponse();
+      const reasoning = first.output[0] as { id: string; encrypted_content: string };
+      const call = first.output[1]!;
+      const next = (item: unknown) => client.responses.create({ model: 'gpt-5', store: false, stream: true, input: [item as never, call as never, { type: 'function_call_output', call_id: 'call_r', output: 'ok' }] });
+      const error = await refusal(next({ type: 'reasoning', id: reasoning.id, summary: [] }));
+      expect(error).toBeInstanceOf(APIError);
+      expect(error!.status).toBe(404);
+      expect(error!.error).toEqual({
+        message: `Item with id '${reasoning.id}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`,
+        type: 'invalid_request_error',
+        param: 'input',
+        code: null,
+      });
+      expect((await refusal(next({ type: 'reasoning', id: reasoning.id, summary: [], encrypted_content: 'forged' })))!.status).toBe(400);
+      server.enqueue({ text: 'Done.' });
+      await expect(next({ type: 'reasoning', id: reasoning.id, summary: [], encrypted_content: reasoning.encrypted_content })).resolves.toBeDefined();
+    });
+
+    it('spends a small output budget on thinking: no text, incomplete', async () => {
+      server.enqueueTitle('Short');
+      const cut = await client.responses.create({ model: 'gpt-5-mini', input: 'x', max_output_tokens: 24 });
+      expect([cut.status, cut.incomplete_details, cut.output_text]).toEqual(['incomplete', { reason: 'max_output_tokens' }, '']);
+      server.enqueueTitle('Long enough');
+      expect((await client.responses.create({ model: 'gpt-5-mini', input: 'x', max_output_tokens: 1024 })).output_text).toBe('Long enough');
+    });
+
+    it('refuses reasoning settings and encrypted content for a model that does not reason, and no reasoning under effort none', async () => {
+      const include = await refusal(client.responses.create({ model: 'gpt-4.1-mini', input: 'x', include: ['reasoning.encrypted_content'] }));
+      expect([include!.status, include!.error]).toEqual([400, { message: 'Encrypted content is not supported with this model.', type: 'invalid_request_error', param: 'include', code: null }]);
+      const effort = await refusal(client.responses.create({ model: 'gpt-4.1-mini', input: 'x', reasoning: { effort: 'low' } }));
+      expect([effort!.status, (effort!.error as { code: string }).code]).toEqual([400, 'unsupported_parameter']);
+      server.enqueue({ text: 'Quick.' });
+      const quick = await client.responses.stream({ model: 'gpt-5.6-luna', input: 'x', reasoning: { effort: 'none' } }).finalResponse();
+      expect(quick.output.map((item) => item.type)).toEqual(['message']);
+      server.enqueue({ reasoning: ['Hmm.'], text: 'x' });
+      const mistake = await refusal(client.responses.create({ model: 'gpt-test', input: 'x', stream: true }));
+      expect(mistake!.message).toContain('script error');
+    });
   });
 
   it('surfaces an HTTP failure as APIError', async () => {

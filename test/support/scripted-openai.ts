@@ -1,11 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 // A scripted stand-in for the OpenAI API: a real HTTP server speaking the Responses API wire
 // format (server-sent events with the full event sequence) to the real `openai` SDK.
+//
+// It is as strict as the real API where the agent relies on it (see `refusal` below):
+// - a model reasons (the o-series, GPT-5 and newer, except the chat aliases) or it does not;
+//   one that does not refuses `include: ["reasoning.encrypted_content"]` and reasoning settings;
+// - a reasoning model opens every response with a reasoning item unless `reasoning.effort` is
+//   `none`; the item carries `encrypted_content` only when `include` asks for it, and a summary
+//   (the script's `reasoning` texts) only when `reasoning.summary` is set;
+// - a reasoning model thinks out of the output budget: a non-streamed answer under a small
+//   `max_output_tokens` is all reasoning, `incomplete`, with no text;
+// - a reasoning item sent back as input must carry encrypted content this server issued: by id
+//   alone, under `store: false`, it is the real 404 ("Items are not persisted…").
 
 export interface ScriptedTurn {
   /** Output text deltas (a string is split into words). */
   text?: string | string[];
+  /** More content parts of the same message after `text`, at content_index 1, 2, … */
+  moreText?: string[];
   deltaDelayMs?: number;
   annotations?: Array<
     | { type: 'url_citation'; url: string; title?: string; start_index: number; end_index: number }
@@ -15,7 +29,11 @@ export interface ScriptedTurn {
   functionCall?: { name: string; arguments: string; call_id?: string };
   /** More function calls after `functionCall` (parallel tool calls). */
   functionCalls?: Array<{ name: string; arguments: string; call_id?: string }>;
-  /** A reasoning item before the answer, one summary part per string (each streamed word by word). */
+  /**
+   * The reasoning summary, one part per string (each streamed word by word), shown only when the
+   * request sets `reasoning.summary`. Scripting it for a model that does not reason, or under
+   * effort `none`, is a mistake in the test: the server answers 500 saying so.
+   */
   reasoning?: string[];
   /** The answer as a refusal content part instead of output text. */
   refusal?: string;
@@ -41,6 +59,8 @@ export interface ScriptedOpenAI {
   /** The next title request's answer, optionally after a delay. */
   enqueueTitle(title: string, options?: { delayMs?: number }): void;
   enqueueTranscription(text: string): void;
+  /** Drops whatever is still queued: a failed test's leftovers do not answer the next test. */
+  reset(): void;
   requests: RecordedRequest[];
   close(): Promise<void>;
 }
@@ -50,6 +70,8 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
   const titles: Array<{ title: string; delayMs?: number }> = [];
   const transcriptions: string[] = [];
   const requests: RecordedRequest[] = [];
+  /** Encrypted reasoning this server handed out, by token: what it accepts back as input. */
+  const issued = new Set<string>();
 
   const server = createServer(async (req, res) => {
     const raw = await readBody(req);
@@ -57,10 +79,20 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     const record: RecordedRequest = { path, body: parse(raw, req.headers['content-type']), aborted: false };
     requests.push(record);
     if (req.method === 'POST' && path === '/v1/responses') {
-      if (record.body?.stream) return streamTurn(res, record, turns.shift() ?? { text: 'Scripted answer.' });
+      const refused = refusal(record.body, issued);
+      if (refused) return json(res, refused.status, { error: refused.error });
+      if (record.body?.stream) return streamTurn(res, record, turns.shift() ?? { text: 'Scripted answer.' }, issued);
       const { title, delayMs } = titles.shift() ?? { title: 'Scripted title' };
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-      return json(res, 200, response(record.body?.model, [messageItem(newId('msg'), title, [])]));
+      const model = String(record.body?.model ?? 'gpt-test');
+      if (!thinks(model, record.body)) return json(res, 200, response(model, [messageItem(newId('msg'), title, [])]));
+      // A reasoning model thinks first, out of the same output budget: a small one is all thinking.
+      const reasoning = { type: 'reasoning', id: newId('rs'), summary: [] };
+      const budget = record.body?.max_output_tokens;
+      if (typeof budget === 'number' && budget <= REASONING_TOKENS) {
+        return json(res, 200, { ...response(model, [reasoning], newId('resp'), 'incomplete'), incomplete_details: { reason: 'max_output_tokens' } });
+      }
+      return json(res, 200, response(model, [reasoning, messageItem(newId('msg'), title, [])]));
     }
     if (req.method === 'POST' && path === '/v1/audio/transcriptions') {
       return json(res, 200, { text: transcriptions.shift() ?? 'scripted transcription' });
@@ -75,6 +107,11 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     enqueue: (...more) => void turns.push(...more),
     enqueueTitle: (title, options) => void titles.push({ title, ...options }),
     enqueueTranscription: (text) => void transcriptions.push(text),
+    reset: () => {
+      turns.length = 0;
+      titles.length = 0;
+      transcriptions.length = 0;
+    },
     requests,
     close: () =>
       new Promise((resolve) => {
@@ -84,9 +121,74 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
   };
 }
 
-async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: ScriptedTurn) {
+/** Models that reason, as the Agents SDK and the API group them. */
+export function reasons(model: string): boolean {
+  if (/-chat-latest$/.test(model)) return false;
+  if (/^o\d/.test(model)) return true;
+  const version = /^gpt-(\d+)/.exec(model);
+  return version !== null && Number(version[1]) >= 5;
+}
+
+/** The output tokens a reasoning model spends thinking before it writes, here (real ones: from about a hundred to thousands). */
+const REASONING_TOKENS = 200;
+
+/** Whether the request's model reasons at the request's effort. */
+function thinks(model: string, body: any): boolean {
+  return reasons(model) && (body?.reasoning?.effort ?? defaultEffort(model)) !== 'none';
+}
+
+/** The effort a reasoning model uses when the request names none: GPT-5.1 and newer default to `none`. */
+function defaultEffort(model: string): string {
+  return /^gpt-(5\.[1-9]|[6-9])/.test(model) ? 'none' : 'medium';
+}
+
+interface ApiError {
+  status: number;
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+const invalid = (status: number, message: string, param: string | null, code: string | null = null): ApiError => ({
+  status,
+  error: { message, type: 'invalid_request_error', param, code },
+});
+
+/** What the real API refuses before answering, with its status and error body. */
+function refusal(body: any, issued: Set<string>): ApiError | null {
+  const model = String(body?.model ?? '');
+  const include: unknown[] = Array.isArray(body?.include) ? body.include : [];
+  if (!reasons(model)) {
+    if (include.includes('reasoning.encrypted_content')) return invalid(400, 'Encrypted content is not supported with this model.', 'include');
+    for (const setting of ['effort', 'summary'] as const) {
+      if (body?.reasoning?.[setting] != null) return invalid(400, `Unsupported parameter: 'reasoning.${setting}' is not supported with this model.`, `reasoning.${setting}`, 'unsupported_parameter');
+    }
+  }
+  const input: any[] = Array.isArray(body?.input) ? body.input : [];
+  for (const item of input) {
+    if (item?.type !== 'reasoning') continue;
+    if (typeof item.encrypted_content === 'string') {
+      if (!issued.has(item.encrypted_content)) return invalid(400, `The encrypted content for item ${item.id} could not be verified.`, null, 'invalid_encrypted_content');
+      continue;
+    }
+    // Nothing is ever persisted here, so an id alone names nothing, whatever `store` says.
+    return invalid(
+      404,
+      `Item with id '${item.id}' not found. Items are not persisted when \`store\` is set to false. Try again with \`store\` set to true, or remove this item from your input.`,
+      'input',
+    );
+  }
+  return null;
+}
+
+async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: ScriptedTurn, issued: Set<string>) {
   if (turn.failWith) {
     return json(res, turn.failWith.status, { error: { message: turn.failWith.message, type: 'server_error', code: null, param: null } });
+  }
+  const model = String(record.body?.model ?? 'gpt-test');
+  const effort = reasons(model) ? (record.body?.reasoning?.effort ?? defaultEffort(model)) : null;
+  const thinks = effort !== null && effort !== 'none';
+  if (turn.reasoning?.length && !thinks) {
+    const why = effort === null ? `${model} does not reason` : `the request's reasoning.effort is "none"`;
+    return json(res, 500, { error: { message: `script error: the scripted turn has a reasoning summary but ${why}`, type: 'server_error', param: null, code: null } });
   }
   let open = true;
   res.on('close', () => {
@@ -100,20 +202,21 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
   const send = (type: string, data: Record<string, unknown>) => {
     if (open) res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`);
   };
-  const model = record.body?.model ?? 'gpt-test';
   const responseId = newId('resp');
   const base = response(model, [], responseId, 'in_progress');
   send('response.created', { response: base });
   send('response.in_progress', { response: base });
 
   const output: unknown[] = [];
-  if (turn.reasoning?.length) {
-    // One reasoning item carrying every summary part, the way reasoning models stream it.
+  if (thinks) {
+    // One reasoning item, first, carrying every summary part, the way reasoning models stream it.
     const itemId = newId('rs');
     const outputIndex = output.length;
+    const summarized = record.body?.reasoning?.summary != null;
+    const texts = summarized ? (turn.reasoning ?? ['Thinking it through.']) : [];
     send('response.output_item.added', { output_index: outputIndex, item: { type: 'reasoning', id: itemId, summary: [] } });
     const parts: Array<{ type: 'summary_text'; text: string }> = [];
-    for (const [summaryIndex, text] of turn.reasoning.entries()) {
+    for (const [summaryIndex, text] of texts.entries()) {
       send('response.reasoning_summary_part.added', { item_id: itemId, output_index: outputIndex, summary_index: summaryIndex, part: { type: 'summary_text', text: '' } });
       for (const delta of text.match(/\S+\s*/g) ?? []) {
         if (turn.deltaDelayMs) await new Promise((r) => setTimeout(r, turn.deltaDelayMs));
@@ -124,7 +227,10 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
       send('response.reasoning_summary_part.done', { item_id: itemId, output_index: outputIndex, summary_index: summaryIndex, part: { type: 'summary_text', text } });
       parts.push({ type: 'summary_text', text });
     }
-    const item = { type: 'reasoning', id: itemId, summary: parts };
+    const include: unknown[] = Array.isArray(record.body?.include) ? record.body.include : [];
+    const encrypted = include.includes('reasoning.encrypted_content') ? `enc_${randomUUID()}` : undefined;
+    if (encrypted) issued.add(encrypted);
+    const item = { type: 'reasoning', id: itemId, summary: parts, ...(encrypted ? { encrypted_content: encrypted } : {}) };
     send('response.output_item.done', { output_index: outputIndex, item });
     output.push(item);
   }
@@ -161,25 +267,31 @@ async function streamTurn(res: ServerResponse, record: RecordedRequest, turn: Sc
     const itemId = newId('msg');
     const outputIndex = output.length;
     send('response.output_item.added', { output_index: outputIndex, item: messageItem(itemId, '', [], 'in_progress', false) });
-    send('response.content_part.added', { item_id: itemId, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
-    let text = '';
-    for (const [index, delta] of deltas.entries()) {
-      if (turn.failMidStream && index === turn.failMidStream.afterDeltas) {
-        send('error', { code: 'server_error', message: turn.failMidStream.message, param: null });
-        return res.end();
+    const content: unknown[] = [];
+    const partDeltas = [deltas, ...(turn.moreText ?? []).map((more) => more.match(/\S+\s*/g) ?? [])];
+    for (const [contentIndex, part] of partDeltas.entries()) {
+      send('response.content_part.added', { item_id: itemId, output_index: outputIndex, content_index: contentIndex, part: { type: 'output_text', text: '', annotations: [], logprobs: [] } });
+      let text = '';
+      for (const [index, delta] of part.entries()) {
+        if (contentIndex === 0 && turn.failMidStream && index === turn.failMidStream.afterDeltas) {
+          send('error', { code: 'server_error', message: turn.failMidStream.message, param: null });
+          return res.end();
+        }
+        if (turn.deltaDelayMs) await new Promise((r) => setTimeout(r, turn.deltaDelayMs));
+        if (!open) return;
+        text += delta;
+        send('response.output_text.delta', { item_id: itemId, output_index: outputIndex, content_index: contentIndex, delta, logprobs: [] });
       }
-      if (turn.deltaDelayMs) await new Promise((r) => setTimeout(r, turn.deltaDelayMs));
-      if (!open) return;
-      text += delta;
-      send('response.output_text.delta', { item_id: itemId, output_index: outputIndex, content_index: 0, delta, logprobs: [] });
+      const annotations = contentIndex === 0 ? (turn.annotations ?? []) : [];
+      for (const [annotationIndex, annotation] of annotations.entries()) {
+        send('response.output_text.annotation.added', { item_id: itemId, output_index: outputIndex, content_index: contentIndex, annotation_index: annotationIndex, annotation });
+      }
+      send('response.output_text.done', { item_id: itemId, output_index: outputIndex, content_index: contentIndex, text, logprobs: [] });
+      const done = { type: 'output_text', text, annotations, logprobs: [] };
+      send('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: contentIndex, part: done });
+      content.push(done);
     }
-    for (const [annotationIndex, annotation] of (turn.annotations ?? []).entries()) {
-      send('response.output_text.annotation.added', { item_id: itemId, output_index: outputIndex, content_index: 0, annotation_index: annotationIndex, annotation });
-    }
-    const annotations = turn.annotations ?? [];
-    send('response.output_text.done', { item_id: itemId, output_index: outputIndex, content_index: 0, text, logprobs: [] });
-    send('response.content_part.done', { item_id: itemId, output_index: outputIndex, content_index: 0, part: { type: 'output_text', text, annotations, logprobs: [] } });
-    const item = messageItem(itemId, text, annotations);
+    const item = { ...messageItem(itemId, '', []), content };
     send('response.output_item.done', { output_index: outputIndex, item });
     output.push(item);
   }
