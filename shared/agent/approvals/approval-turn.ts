@@ -48,7 +48,7 @@ const RECORD_SLACK_BYTES = 128 * 1024;
 /** How a turn that took over a paused turn starts. */
 export type Resumption =
   /** The user decided: the run carries on from its state, with the outcomes applied. */
-  | { kind: 'run'; events: ThreadStreamEvent[]; state: Run; model: string | undefined; paused: PausedRun; calls: ApprovalCall[] }
+  | { kind: 'run'; events: ThreadStreamEvent[]; state: Run; paused: PausedRun; calls: ApprovalCall[] }
   /** A new message or an expiry: the pending calls were not run; the turn answers afresh, the model told why. */
   | { kind: 'fresh'; events: ThreadStreamEvent[]; note: string };
 
@@ -93,7 +93,7 @@ export async function resume(
   }
   const state = await restoreRun(agent, record, context);
   applyOutcomes(state, calls);
-  return { kind: 'run', events, state, model: record.model, paused: record, calls };
+  return { kind: 'run', events, state, paused: record, calls };
 }
 
 /** What the model is told about calls it asked for that never ran (a new message came, or the wait ran out). */
@@ -125,7 +125,6 @@ export interface PauseInput {
   result: { state: Run; runContext: RunContext<AgentContext>; interruptions: RunToolApprovalItem[] };
   /** The paused run this turn carried on, when it did (its widget and decided calls continue). */
   previous: { paused: PausedRun; calls: ApprovalCall[] } | null;
-  model: string | undefined;
   tasks: ToolTasks;
   /** Ends the turn's open workflow (the mapper's finish): called only when the turn does pause. */
   finish: () => ThreadStreamEvent[];
@@ -139,7 +138,7 @@ export interface PauseInput {
  * keep, every call is. The rest wait: their tasks say so, and the confirmation widget shows them
  * — the same widget again when they are what is left of the paused turn this turn carried on.
  */
-export function pause({ result, previous, model, tasks, finish, threadId, ids }: PauseInput): Pausing {
+export function pause({ result, previous, tasks, finish, threadId, ids }: PauseInput): Pausing {
   const { state } = result;
   const events: ThreadStreamEvent[] = [];
   const continuing = previous !== null && result.interruptions.every((item) => previous.calls.some((call) => call.callId === callIdOf(item)));
@@ -192,7 +191,6 @@ export function pause({ result, previous, model, tasks, finish, threadId, ids }:
   const record: PausedRun = {
     v: 1,
     run,
-    ...(model ? { model } : {}),
     widget,
     calls,
     workflow: workflowItem

@@ -21,8 +21,6 @@ export interface PausedRun {
   v: 1;
   /** RunState#toJSON() of the interrupted run, its context left out (tools get a fresh one). */
   run: Record<string, unknown>;
-  /** The model the user picked for the turn, if any. */
-  model?: string | undefined;
   /** The confirmation widget item. */
   widget: { id: string; createdAt: string };
   /** Every call that asked, the decided ones with their outcome. */
