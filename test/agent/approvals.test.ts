@@ -9,6 +9,7 @@ import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.
 import { ChatKitServer } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { doneItems, input, itemsOf, modelRequests, newUser, startAgentHarness, stream, text, trace, updates, type AgentHarness } from './harness.js';
+import { spinnersAfterReload, workflowsLeftOpen } from './http-harness.js';
 
 // Tools that ask first: a call to a tool with needsApproval pauses the turn with a confirmation
 // widget; the user's click (threads.custom_action) resumes the run from the state stored in
@@ -292,6 +293,26 @@ describe('a tool that needs approval', () => {
     const asked = await say(threadId, 'Archive /important/b', me);
     expect(doneItems(asked).at(-1)).toMatchObject({ type: 'widget' });
     expect(ranFor(me.userId)).toHaveLength(1);
+  });
+});
+
+describe('on a reasoning model', () => {
+  it('pauses in the reasoning workflow, leaves nothing spinning, and carries the reasoning with its encrypted content into the resumed run', async () => {
+    const thinker = h.serverFor(new Agent<AgentContext>({ name: 'Banker', model: 'gpt-5-mini', instructions: 'Use the tools.', tools: [transfer] }));
+    const me = newUser();
+    const { threadId, widget, events } = await paused(me, [toBob], thinker);
+    expect(workflowsLeftOpen(events)).toEqual([]);
+    expect(spinnersAfterReload(await itemsOf(h.store, threadId, me))).toEqual([]);
+    const pausedRequest = modelRequests(h.model).at(-1)!.body;
+    expect(pausedRequest.include).toContain('reasoning.encrypted_content');
+    h.model.enqueue({ text: 'Sent.' });
+    const approved = await approve(threadId, widget.id, me, undefined, thinker);
+    expect(text(approved)).toBe('Sent.');
+    expect(workflowsLeftOpen(approved)).toEqual([]);
+    expect(spinnersAfterReload(await itemsOf(h.store, threadId, me))).toEqual([]);
+    const resumed = modelRequests(h.model).at(-1)!.body;
+    expect(resumed.input).toContainEqual(expect.objectContaining({ type: 'reasoning', encrypted_content: expect.stringMatching(/^enc_/) }));
+    expect(functionOutputs(resumed)).toEqual([expect.objectContaining({ call_id: 'call_bob', output: 'Sent 5 € to Bob.' })]);
   });
 });
 
