@@ -154,7 +154,7 @@ describe('migration 0003_search on a database with conversations', () => {
       await sql`INSERT INTO chatkit_threads (id, user_id, data, created_at) VALUES (${t.id}, ${ctx.userId}, ${JSON.stringify(t)}::jsonb, now())`.execute(database.db);
       await sql`INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
                 VALUES (${uid('msg')}, ${t.id}, 'user_message', 'an old axolotl question', '{}'::jsonb, now())`.execute(database.db);
-      expect(await migrateToLatest(database.db)).toEqual({ applied: ['0002_turn_lease', '0003_search'] });
+      expect(await migrateToLatest(database.db)).toEqual({ applied: Object.keys(migrations).filter((name) => name !== '0001_initial') });
       expect((await store.searchThreads({ q: 'axolotl' }, ctx)).data.map((hit) => hit.id)).toEqual([t.id]);
     } finally {
       await database.close();
