@@ -30,6 +30,8 @@ import { devTransport } from '../dev/transport.js';
 import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { benchAttachmentMemory } from './attachment-memory.js';
+import { benchBoundedSearch } from './bounded-search.js';
 import { benchNetwork } from './network.js';
 import { benchPgliteMemory } from './pglite-memory.js';
 import { createReport } from './report.js';
@@ -180,7 +182,7 @@ try {
     for (let i = 0; i < initRuns; i++) {
       const output = execFileSync(process.execPath, [...nodeFlags, ...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e',
         `globalThis.awslambda={streamifyResponse:(h)=>h,HttpResponseStream:{from:(s)=>s}};const t=performance.now();await import(${JSON.stringify(`file://${file}`)});console.log(performance.now()-t);process.exit(0)`],
-        { cwd: out, env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://app@ep-bench-pooler.us-east-2.aws.neon.tech/neondb', OPENAI_API_KEY: 'sk-bench', JWT_SECRET: 'bench', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } });
+        { cwd: out, env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: 'postgres://app@ep-bench-pooler.us-east-2.aws.neon.tech/neondb', OPENAI_API_KEY: 'sk-bench', JWT_SECRET: 'bench-secret-of-at-least-32-bytes-long', POWERTOOLS_LOG_LEVEL: 'ERROR', POWERTOOLS_METRICS_DISABLED: 'true' } });
       runs.push(Number(output.toString().trim()));
     }
     return median(runs);
@@ -264,18 +266,18 @@ try {
   );
 
   // ---- 7. local server throughput ----
-  process.env.JWT_SECRET = 'bench-secret';
+  process.env.JWT_SECRET = 'bench-secret-of-at-least-32-bytes-long';
   const logger = createLogger('bench');
   logger.setLogLevel('ERROR');
-  const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret' })));
+  const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: 'bench-secret-of-at-least-32-bytes-long' })));
   const filesDir = mkdtempSync(join(tmpdir(), 'bench-files-'));
-  const files = new DiskAttachmentStore(filesDir, 'bench-secret', () => 'http://127.0.0.1');
+  const files = new DiskAttachmentStore(filesDir, 'bench-secret-of-at-least-32-bytes-long', () => 'http://127.0.0.1', ours);
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store: ours, chatkit, files });
   const listener = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s));
   });
   const port = (listener.address() as { port: number }).port;
-  const token = jwt.sign({ sub: BENCH_USER }, 'bench-secret', { algorithm: 'HS256', expiresIn: '1h' });
+  const token = jwt.sign({ sub: BENCH_USER }, 'bench-secret-of-at-least-32-bytes-long', { algorithm: 'HS256', expiresIn: '1h' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const load = async (request: (worker: number) => Promise<Response>, concurrency: number) => {
     const latencies: number[] = [];
@@ -334,6 +336,12 @@ results.pgliteMemory = await benchPgliteMemory({
   sharedBuffers: scale === 'full' ? ['32MB', '16MB', '8MB'] : ['16MB'],
   report,
 });
+
+// ---- 9. bounded search (issue 20): before and after, on databases of its own ----
+results.boundedSearch = await benchBoundedSearch({ serverUrl: server, scale, report });
+
+// ---- 10. attachments: memory per turn and per upload ----
+results.attachmentMemory = await benchAttachmentMemory({ serverUrl: server, runs: scale === 'full' ? 5 : 3, report });
 
 mkdirSync('bench/results', { recursive: true });
 writeFileSync('bench/results/latest.json', `${JSON.stringify(results, null, 2)}\n`);

@@ -47,7 +47,7 @@ let url = '';
 // The chat page's origin: ChatKit checks no domain key on localhost. Upload and preview URLs use it
 // too, so that the page's uploads are same-origin.
 let pageUrl = '';
-const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => pageUrl);
+const files = new DiskAttachmentStore(join(dataDir, 'attachments'), keptSecret(dataDir, 'dev-attachments-secret'), () => pageUrl, store);
 const chatkit = createChatKitServerFromEnv({ store, env, log: logger, announce: say, attachments: files });
 const { transport, settled } = devTransport(verifier);
 const page = { mintToken, tools: () => chatkit.tools(), attachments: { maxBytes: attachmentPolicyFromEnv(env).maxBytes } };

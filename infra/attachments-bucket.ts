@@ -39,6 +39,8 @@ export function attachmentsBucket(scope: Construct, settings: StackSettings, { c
   const objects = [bucket.arnForObjects('pending/*'), bucket.arnForObjects('attached/*')];
   // The chat function signs uploads (its presigned URLs act with its rights), checks and moves
   // them, reads them for the model and deletes them; deleting a thread over REST deletes its objects.
+  // No s3:ListBucket: S3 then answers a HEAD or GET of a missing key with 403, which the S3 store
+  // reads as "not there" (functions/runtime/s3-attachments.ts; tested behind test/support/s3.ts).
   const grants: Array<[NodejsFunction, string[]]> = [
     [chat, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']],
     [threadsDelete, ['s3:DeleteObject']],

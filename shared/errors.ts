@@ -4,7 +4,7 @@
  */
 export class ClientError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 501,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 501,
     readonly code: string,
     message: string,
   ) {
@@ -34,8 +34,8 @@ export class NotFoundError extends ClientError {
 }
 
 export class ConflictError extends ClientError {
-  constructor(message: string) {
-    super(409, 'conflict', message);
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
   }
 }
 
@@ -57,6 +57,15 @@ export class PauseNotPendingError extends ClientError {
 export class PauseExpiredError extends ClientError {
   constructor(readonly expiredAt: string) {
     super(409, 'expired', `This request expired at ${expiredAt} and can no longer be answered; ask again`);
+  }
+}
+
+/** The caller has as much running as one user may: a 429 with Retry-After; the next try usually succeeds. */
+export class TooManyRequestsError extends ClientError {
+  readonly retryAfterSeconds = 1;
+
+  constructor(message: string, code = 'too_many_requests') {
+    super(429, code, message);
   }
 }
 

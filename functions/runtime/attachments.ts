@@ -19,9 +19,11 @@ export function attachmentStoreFromEnv(env: NodeJS.ProcessEnv): AttachmentStore 
     ));
   return {
     createAttachment: async (...args) => (await load()).createAttachment(...args),
-    confirmUpload: async (...args) => (await load()).confirmUpload(...args),
+    verifyUpload: async (...args) => (await load()).verifyUpload(...args),
+    attach: async (...args) => (await load()).attach(...args),
     previewUrl: async (...args) => (await load()).previewUrl(...args),
     modelUrl: async (...args) => (await load()).modelUrl(...args),
+    size: async (...args) => (await load()).size(...args),
     read: async (...args) => (await load()).read(...args),
     deleteAttachment: async (...args) => (await load()).deleteAttachment(...args),
   };

@@ -17,8 +17,8 @@ interface S3Metadata {
 /**
  * Attachments in S3, uploaded straight from the browser with a presigned PUT whose signature
  * covers the declared type and size (S3 refuses anything else). Uploads land under `pending/`,
- * which a lifecycle rule empties after a day; the message that carries one moves it under
- * `attached/`. Keys sit under the user's id.
+ * which a lifecycle rule empties after a day; once the message that carries one is stored it is
+ * copied under `attached/` and its `pending/` twin removed. Keys sit under the user's id.
  */
 export class S3AttachmentStore implements AttachmentStore {
   constructor(
@@ -37,25 +37,34 @@ export class S3AttachmentStore implements AttachmentStore {
     return isImageType(type) ? { ...base, type: 'image', preview_url: await this.signedGet(key) } : { ...base, type: 'file' };
   }
 
-  async confirmUpload(attachment: Attachment): Promise<Attachment> {
+  async verifyUpload(attachment: Attachment): Promise<Attachment> {
     const { key, size } = s3Metadata(attachment);
-    let attachedKey = key;
-    if (key.startsWith('pending/')) {
-      attachedKey = key.replace(/^pending\//, 'attached/');
-      const head = await this.s3.send(new this.sdk.s3.HeadObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: { name?: string }) => {
-        if (error.name === 'NotFound' || error.name === 'NoSuchKey') return null;
-        throw error;
-      });
-      if (!head) throw new BadRequestError(`attachment ${attachment.id} was never uploaded`, 'attachment_not_uploaded');
-      if (head.ContentLength !== size || mediaType(head.ContentType ?? '') !== mediaType(attachment.mime_type)) {
-        throw new BadRequestError(`attachment ${attachment.id} is not what was declared (${size} bytes of ${attachment.mime_type})`, 'attachment_mismatch');
-      }
-      await this.s3.send(new this.sdk.s3.CopyObjectCommand({ Bucket: this.bucket, Key: attachedKey, CopySource: `${this.bucket}/${encodeKey(key)}` }));
-      await this.s3.send(new this.sdk.s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: key }], Quiet: true } }));
+    const head = await this.s3.send(new this.sdk.s3.HeadObjectCommand({ Bucket: this.bucket, Key: key })).catch((error: unknown) => {
+      if (isMissing(error)) return null;
+      throw error;
+    });
+    if (!head) throw new BadRequestError(`attachment ${attachment.id} was never uploaded`, 'attachment_not_uploaded');
+    if (head.ContentLength !== size || mediaType(head.ContentType ?? '') !== mediaType(attachment.mime_type)) {
+      throw new BadRequestError(`attachment ${attachment.id} is not what was declared (${size} bytes of ${attachment.mime_type})`, 'attachment_mismatch');
     }
+    const attachedKey = key.replace(/^pending\//, 'attached/');
     const { upload_descriptor: _uploaded, ...rest } = attachment;
-    const confirmed = { ...rest, metadata: { ...attachment.metadata, key: attachedKey } } as Attachment;
-    return confirmed.type === 'image' ? { ...confirmed, preview_url: await this.signedGet(attachedKey) } : confirmed;
+    const kept = { ...rest, metadata: { ...attachment.metadata, key: attachedKey } } as Attachment;
+    return kept.type === 'image' ? { ...kept, preview_url: await this.signedGet(attachedKey) } : kept;
+  }
+
+  async attach(attachment: Attachment): Promise<void> {
+    const { key } = s3Metadata(attachment);
+    const pending = key.replace(/^attached\//, 'pending/');
+    if (pending === key) return;
+    try {
+      await this.s3.send(new this.sdk.s3.CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${this.bucket}/${encodeKey(pending)}` }));
+    } catch (error) {
+      // Kept already (a copy whose answer was lost, a retried request): nothing left to do.
+      if (!isMissing(error) || !(await this.exists(key))) throw error;
+      return;
+    }
+    await this.s3.send(new this.sdk.s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: pending }], Quiet: true } }));
   }
 
   previewUrl(attachment: Attachment): Promise<string> {
@@ -66,15 +75,36 @@ export class S3AttachmentStore implements AttachmentStore {
     return this.signedGet(s3Metadata(attachment).key);
   }
 
-  async read(attachment: Attachment): Promise<Buffer> {
-    const object = await this.s3.send(new this.sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: s3Metadata(attachment).key }));
-    return Buffer.from(await object.Body!.transformToByteArray());
+  async size(attachment: Attachment): Promise<number | null> {
+    const metadata = attachment.metadata as Partial<S3Metadata> | undefined;
+    return typeof metadata?.size === 'number' && metadata.key ? metadata.size : null;
+  }
+
+  async read(attachment: Attachment, maxBytes: number): Promise<Buffer | null> {
+    const range = `bytes=0-${Math.max(0, maxBytes - 1)}`;
+    try {
+      const object = await this.s3.send(new this.sdk.s3.GetObjectCommand({ Bucket: this.bucket, Key: s3Metadata(attachment).key, Range: range }));
+      return Buffer.from(await object.Body!.transformToByteArray());
+    } catch (error) {
+      if (isMissing(error)) return null;
+      throw error;
+    }
   }
 
   async deleteAttachment(attachment: Attachment): Promise<void> {
     const { key } = s3Metadata(attachment);
     const keys = [key.replace(/^attached\//, 'pending/'), key.replace(/^pending\//, 'attached/')];
     await this.s3.send(new this.sdk.s3.DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+  }
+
+  private async exists(key: string): Promise<boolean> {
+    return this.s3.send(new this.sdk.s3.HeadObjectCommand({ Bucket: this.bucket, Key: key })).then(
+      () => true,
+      (error: unknown) => {
+        if (isMissing(error)) return false;
+        throw error;
+      },
+    );
   }
 
   private signedGet(key: string): Promise<string> {
@@ -112,3 +142,14 @@ function s3Metadata(attachment: Attachment): S3Metadata {
 }
 
 const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
+
+/**
+ * Whether S3 says there is no such object. The stack's roles may not list the bucket
+ * (infra/attachments-bucket.ts), and then S3 answers a HEAD or GET of a missing key with 403,
+ * not 404: both mean "not there" to a role that holds s3:GetObject on the key.
+ */
+function isMissing(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  const name = (error as { name?: string })?.name;
+  return status === 404 || status === 403 || name === 'NotFound' || name === 'NoSuchKey' || name === 'AccessDenied';
+}

@@ -12,6 +12,11 @@ export type DriverName = 'neon' | 'pg' | 'pglite';
 /** Both well under API Gateway's 29 s, so a dead or frozen database is a 503, not a gateway timeout. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+/**
+ * How much longer than the server's own limit the client waits for an answer before it drops
+ * the connection: the server's cancellation arrives first unless the link itself is dead.
+ */
+export const CLIENT_TIMEOUT_MARGIN_MS = 1_000;
 
 export interface DatabaseOptions {
   /** A postgres:// URL; none means the embedded PGlite. */
@@ -25,7 +30,11 @@ export interface DatabaseOptions {
   idleTimeoutMillis?: number | undefined;
   /** How long to wait for a connection, new or pooled (default 5 s; 0: no limit). */
   connectionTimeoutMillis?: number | undefined;
-  /** How long a statement may wait for its answer before its connection is dropped (default: no limit). */
+  /**
+   * How long a statement may run (default: no limit). The server cancels it then (a per-statement
+   * `statement_timeout`, which works through transaction poolers); the client drops the
+   * connection if no answer came `CLIENT_TIMEOUT_MARGIN_MS` later. PGlite has neither.
+   */
   queryTimeoutMillis?: number | undefined;
   /** Local testing only: `host:port` of a WebSocket-to-TCP bridge standing in for Neon's proxy. */
   neonWsProxy?: string | undefined;
@@ -49,7 +58,8 @@ export interface Database {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const driver = options.driver ?? driverFor(options.url);
   const pool = driver === 'pglite' ? await openPglite(options) : await openPool(driver, options);
-  const guarded = guardedPool(pool.pool);
+  // PGlite runs no timers (a statement_timeout never fires there) and keeps a LOCAL setting past its transaction.
+  const guarded = guardedPool(pool.pool, { statementTimeoutMs: driver === 'pglite' ? undefined : options.queryTimeoutMillis || undefined });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: options.onQuery ? counting(guarded, options.onQuery) : guarded }) });
   return {
     db,
@@ -106,7 +116,8 @@ async function openPool(driver: 'neon' | 'pg', options: DatabaseOptions): Promis
     connectionTimeoutMillis: options.connectionTimeoutMillis ?? DEFAULT_CONNECT_TIMEOUT_MS,
     // Client-side (both drivers support it), so it also bounds a link that stopped answering;
     // the guarded pool then drops the connection, which is still busy with the abandoned query.
-    query_timeout: options.queryTimeoutMillis || undefined,
+    // The server's own statement_timeout (guarded-pool.ts) normally answers first.
+    query_timeout: options.queryTimeoutMillis ? options.queryTimeoutMillis + CLIENT_TIMEOUT_MARGIN_MS : undefined,
   };
   const pool = driver === 'neon' ? new NeonPool(await neonSettings(config, options.neonWsProxy)) : new (await loadPg()).Pool(config);
   // A connection dropped while idle (Neon suspends computes; poolers restart) must not crash

@@ -1,5 +1,6 @@
 import type { PostgresPool, PostgresPoolClient } from 'kysely';
 import { toDatabaseUnavailable } from './faults.js';
+import { queryWithStatementTimeout } from './statement-timeout.js';
 
 /** What `pg.Pool` and Neon's Pool (a copy of `pg-pool`) share that this module relies on. */
 export interface DriverPool {
@@ -28,8 +29,10 @@ interface DriverClient {
  * none, so when the socket closes the client emits 'error' with no listener: an uncaught
  * exception that ends the process. The same holds when the socket dies mid-query for any reason,
  * and a query that timed out (`query_timeout`) leaves its client busy with the abandoned query.
+ * A statement the server cancelled itself (57014, `statementTimeoutMs`) leaves a healthy
+ * connection, which is kept.
  */
-export function guardedPool(pool: DriverPool): PostgresPool {
+export function guardedPool(pool: DriverPool, { statementTimeoutMs }: { statementTimeoutMs?: number | undefined } = {}): PostgresPool {
   const dead = new WeakMap<DriverClient, Error>();
   const wrapped = new WeakMap<DriverClient, PostgresPoolClient>();
   pool.on('connect', (client) => {
@@ -41,9 +44,12 @@ export function guardedPool(pool: DriverPool): PostgresPool {
   const guard = (client: DriverClient): PostgresPoolClient => ({
     query: ((sql: unknown, parameters: unknown) => {
       if (typeof sql !== 'string') return client.query(sql); // a cursor: Kysely streams, untouched
-      return (client.query(sql, parameters) as Promise<unknown>).catch((error: unknown) => {
+      const sent = statementTimeoutMs
+        ? queryWithStatementTimeout(client, sql, parameters as unknown[], statementTimeoutMs)
+        : (client.query(sql, parameters) as Promise<unknown>);
+      return sent.catch((error: unknown) => {
         const translated = toDatabaseUnavailable(error);
-        if (translated !== error && !dead.has(client)) dead.set(client, error as Error);
+        if (translated !== error && !cancelledByServer(error) && !dead.has(client)) dead.set(client, error as Error);
         throw translated;
       });
     }) as PostgresPoolClient['query'],
@@ -65,4 +71,9 @@ export function guardedPool(pool: DriverPool): PostgresPool {
     end: () => pool.end(),
     options: pool.options,
   };
+}
+
+/** The server stopped the statement (statement_timeout) and said so: the connection is fine. */
+function cancelledByServer(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '57014';
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { ClientError, DatabaseUnavailableError } from '../errors.js';
+import { ClientError, DatabaseUnavailableError, TooManyRequestsError } from '../errors.js';
 import type { ApiEnv } from './env.js';
 
 export interface ErrorBody {
@@ -18,6 +18,7 @@ export function errorBody(code: string, message: string): ErrorBody {
  */
 export function onError(error: Error, c: Context<ApiEnv>): Response {
   if (error instanceof ClientError) {
+    if (error instanceof TooManyRequestsError) c.header('Retry-After', String(error.retryAfterSeconds));
     return c.json(errorBody(error.code, error.message), error.status as ContentfulStatusCode);
   }
   if (error instanceof DatabaseUnavailableError) {

@@ -25,7 +25,11 @@ export const listThreadsRoute = {
   path: '/threads',
   summary: "The caller's threads, newest activity first; with q, those matching a full-text search, most relevant first",
   query: ThreadsQuery,
-  responses: { 200: { schema: ThreadsPage, description: 'A page of threads' }, ...errors },
+  responses: {
+    200: { schema: ThreadsPage, description: 'A page of threads' },
+    429: { schema: ErrorResponse, description: 'With q: as many of your searches are running as one user may run at once (see Retry-After)' },
+    ...errors,
+  },
 } satisfies RouteSpec;
 
 export const deleteThreadRoute = {

@@ -27,7 +27,7 @@ export const ThreadsQuery = z.object({
   after,
   q: doc(z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(500))), {
     description:
-      'Full-text search over the text of your threads. Words match as written (no stemming, any language); "a phrase", OR and -word work as in a web search. With q, threads come most relevant first, each with a snippet.',
+      'Full-text search over the text of your threads (the first 100,000 characters of each message). Words match as written (no stemming, any language); "a phrase", OR and -word work as in a web search, and a query needs a word to find (-word alone finds nothing). With q, threads come most relevant first, each with a snippet.',
     example: 'invoice march',
   }),
 });

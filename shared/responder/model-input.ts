@@ -29,12 +29,18 @@ export type HistoryConverter = { [T in ThreadItem['type']]?: ItemConversion<T> }
   tag?: (tag: TagContent, standard: ResponseInputContent) => Maybe<ResponseInputContent>;
 };
 
-/** The thread as the model reads it. `history` ends with the message being answered. */
+/**
+ * The thread as the model reads it. `history` ends with the message being answered. An attachment
+ * named by several messages goes to the model once, with the newest of them; the others point to
+ * it, so that what a turn sends does not grow with the number of times a file is named.
+ */
 export async function toModelInput(history: readonly ThreadItem[], attachments: AttachmentContents = new Map(), converter: HistoryConverter = {}): Promise<ResponseInputItem[]> {
   const last = history.at(-1);
+  const newest = new Map<string, ThreadItem>();
+  for (const item of history) if (item.type === 'user_message') for (const attachment of item.attachments) newest.set(attachment.id, item);
   const converted = await Promise.all(
     history.map((item) => {
-      const standard = () => convert(item, item === last, attachments, converter);
+      const standard = () => convert(item, item === last, { attachments, newest }, converter);
       const custom = converter[item.type] as ItemConversion<typeof item.type> | undefined;
       return custom ? custom(item as never, standard) : standard();
     }),
@@ -42,10 +48,16 @@ export async function toModelInput(history: readonly ThreadItem[], attachments: 
   return converted.flat();
 }
 
-async function convert(item: ThreadItem, isLast: boolean, attachments: AttachmentContents, converter: HistoryConverter): Promise<Converted> {
+/** The attachments' contents, and the newest message naming each (the one that carries it). */
+interface Files {
+  attachments: AttachmentContents;
+  newest: ReadonlyMap<string, ThreadItem>;
+}
+
+async function convert(item: ThreadItem, isLast: boolean, files: Files, converter: HistoryConverter): Promise<Converted> {
   switch (item.type) {
     case 'user_message':
-      return userMessage(item, isLast, attachments, converter);
+      return userMessage(item, isLast, files, converter);
     case 'assistant_message':
       return assistantMessage(item);
     case 'client_tool_call':
@@ -89,12 +101,12 @@ export function isNoteAfterMessage(text: string): boolean {
   return text.startsWith(QUOTED_TEXT_NOTE) || text === TAGS_NOTE;
 }
 
-async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, attachments: AttachmentContents, converter: HistoryConverter): Promise<Converted> {
+async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, { attachments, newest }: Files, converter: HistoryConverter): Promise<Converted> {
   // The text as typed, tags as @name; what the tags stand for follows as context.
   const text = item.content.map((part) => (part.type === 'input_tag' ? `@${part.text}` : part.text)).join('');
   const parts = await Promise.all(
-    item.attachments.map((a) => {
-      const standard = attachments.get(a.id) ?? describedAttachment(a);
+    uniqueBy(item.attachments, (a) => a.id).map((a) => {
+      const standard = newest.get(a.id) !== item ? namedAgainLater(a) : (attachments.get(a.id) ?? describedAttachment(a));
       return converter.attachment ? converter.attachment(a, standard) : standard;
     }),
   );
@@ -128,6 +140,10 @@ async function userMessage(item: ItemOfType<'user_message'>, isLast: boolean, at
 /** An attachment the model cannot open (no store can give its content, or of a type it cannot take), named so that it is not silently dropped. */
 export function describedAttachment(attachment: Attachment): ResponseInputContent {
   return { type: 'input_text', text: `[The user attached ${attachment.type === 'image' ? 'an image' : 'a file'} "${attachment.name}" (${attachment.mime_type}) that the assistant cannot open.]` };
+}
+
+function namedAgainLater(attachment: Attachment): ResponseInputContent {
+  return { type: 'input_text', text: `[The user attached the file "${attachment.name}" (${attachment.mime_type}), which is attached again later in this conversation.]` };
 }
 
 function assistantMessage(item: ItemOfType<'assistant_message'>): Converted {

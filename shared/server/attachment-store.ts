@@ -1,27 +1,36 @@
-import type { ResponseInputContent } from 'openai/resources/responses/responses';
 import { BadRequestError } from '../errors.js';
 import type { Attachment } from '../protocol/index.js';
-import { describedAttachment } from '../responder/model-input.js';
 import type { RequestContext, Store } from '../store/store.js';
 
 /**
  * Where attachment bytes live, for ChatKit's two-phase upload: `attachments.create` returns an
  * upload descriptor the browser sends the bytes to; the message that carries the attachment
- * confirms the upload. The S3 store (functions/) and the dev disk store (dev/) implement it.
+ * confirms the upload — checked before the message is stored, kept for good only once it is
+ * (`verifyUpload`, then `attach`). The S3 store (functions/) and the dev disk store (dev/)
+ * implement it.
  */
 export interface AttachmentStore {
   /** A new attachment with its upload descriptor (and, for an image, a preview URL). */
   createAttachment(params: UploadRequest, id: string, ctx: RequestContext): Promise<Attachment>;
   /**
-   * Checks that the bytes arrived and match what was declared, and keeps them for good (until
-   * the attachment or its thread is deleted). Idempotent. A missing or different upload is a 400.
+   * Checks that the bytes arrived and match what was declared (a missing or different upload is
+   * a 400) and returns the attachment as it is once `attach` has kept them. Changes nothing.
    */
-  confirmUpload(attachment: Attachment, ctx: RequestContext): Promise<Attachment>;
-  /** A URL the client can show an image from, made fresh each time items are served. */
-  previewUrl(attachment: Attachment): Promise<string>;
+  verifyUpload(attachment: Attachment, ctx: RequestContext): Promise<Attachment>;
+  /**
+   * Keeps the bytes of a verified attachment (as `verifyUpload` returned it) for good: until the
+   * attachment or its thread is deleted. Idempotent. Called once the message carrying it is stored.
+   */
+  attach(attachment: Attachment, ctx: RequestContext): Promise<void>;
+  /** A URL the client can show the caller's image from, made fresh each time items are served. */
+  previewUrl(attachment: Attachment, ctx: RequestContext): Promise<string>;
   /** A URL the model can fetch the bytes from, or null when it cannot reach this store (they go inline). */
   modelUrl(attachment: Attachment): Promise<string | null>;
-  read(attachment: Attachment): Promise<Buffer>;
+  /** The size of the stored bytes, or null when the attachment has none (never uploaded). */
+  size(attachment: Attachment): Promise<number | null>;
+  /** The first `maxBytes` bytes (at most), read with a bounded request; null when they are gone. */
+  read(attachment: Attachment, maxBytes: number): Promise<Buffer | null>;
+  /** Removes the bytes wherever they are (uploaded or kept). */
   deleteAttachment(attachment: Attachment, ctx: RequestContext): Promise<void>;
 }
 
@@ -31,23 +40,40 @@ export interface UploadRequest {
   mime_type: string;
 }
 
-/** What may be uploaded: MIME types (`image/*` style wildcards allowed) and a size limit. */
+/** What may be uploaded: MIME types (`image/*` style wildcards allowed) and a size limit; and what a turn may read. */
 export interface AttachmentPolicy {
   types: readonly string[];
   maxBytes: number;
+  /**
+   * The most attachment bytes one turn reads into memory for the model (text, and files sent
+   * inline when the model cannot reach the store), newest message first; past it a file is
+   * named, not read. Default 32 MiB.
+   */
+  maxTurnBytes?: number | undefined;
 }
 
 /** Images the model can look at, PDFs it can read, and plain text. */
-export const DEFAULT_ATTACHMENT_POLICY: AttachmentPolicy = {
+export const DEFAULT_ATTACHMENT_POLICY = {
   types: ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain', 'text/markdown', 'text/csv', 'application/json'],
   maxBytes: 20 * 1024 * 1024,
-};
+  maxTurnBytes: 32 * 1024 * 1024,
+} as const satisfies Required<AttachmentPolicy>;
 
-export function attachmentPolicyFromEnv(env: NodeJS.ProcessEnv): AttachmentPolicy {
+export function attachmentPolicyFromEnv(env: NodeJS.ProcessEnv): Required<AttachmentPolicy> {
   const types = (env.ATTACHMENT_TYPES ?? '').split(',').map((type) => type.trim().toLowerCase()).filter(Boolean);
-  const maxBytes = env.ATTACHMENT_MAX_BYTES ? Number(env.ATTACHMENT_MAX_BYTES) : DEFAULT_ATTACHMENT_POLICY.maxBytes;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new Error(`ATTACHMENT_MAX_BYTES must be a positive whole number, not "${env.ATTACHMENT_MAX_BYTES}"`);
-  return { types: types.length ? types : DEFAULT_ATTACHMENT_POLICY.types, maxBytes };
+  return {
+    types: types.length ? types : DEFAULT_ATTACHMENT_POLICY.types,
+    maxBytes: bytesSetting(env, 'ATTACHMENT_MAX_BYTES', DEFAULT_ATTACHMENT_POLICY.maxBytes),
+    maxTurnBytes: bytesSetting(env, 'ATTACHMENT_TURN_MAX_BYTES', DEFAULT_ATTACHMENT_POLICY.maxTurnBytes),
+  };
+}
+
+function bytesSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (!value) return fallback;
+  const bytes = Number(value);
+  if (!Number.isInteger(bytes) || bytes < 1) throw new Error(`${name} must be a positive whole number, not "${value}"`);
+  return bytes;
 }
 
 /** Refuses an upload the policy does not allow, before anything is signed or stored. */
@@ -71,35 +97,6 @@ export function isImageType(mimeType: string): boolean {
   return ['image/png', 'image/jpeg', 'image/gif', 'image/webp'].includes(mediaType(mimeType));
 }
 
-/** The model reads at most this much of a text file. */
-const MAX_TEXT_CHARS = 100_000;
-
-/**
- * What the model gets for an attachment: an image as image input, a PDF as file input (by URL
- * where the model can reach the store, else inline), text inline; any other type is described.
- */
-export async function attachmentContent(attachment: Attachment, store: AttachmentStore): Promise<ResponseInputContent> {
-  const type = mediaType(attachment.mime_type);
-  if (isImageType(type)) {
-    const url = (await store.modelUrl(attachment)) ?? dataUrl(type, await store.read(attachment));
-    return { type: 'input_image', detail: 'auto', image_url: url };
-  }
-  if (type === 'application/pdf') {
-    const url = await store.modelUrl(attachment);
-    return url ? { type: 'input_file', filename: attachment.name, file_url: url } : { type: 'input_file', filename: attachment.name, file_data: dataUrl(type, await store.read(attachment)) };
-  }
-  if (type.startsWith('text/') || type === 'application/json') {
-    const text = (await store.read(attachment)).toString('utf8');
-    const shown = text.length > MAX_TEXT_CHARS ? `${text.slice(0, MAX_TEXT_CHARS)}\n[… the rest of the file (${text.length - MAX_TEXT_CHARS} more characters) was left out]` : text;
-    return { type: 'input_text', text: `<File name="${attachment.name}" type="${type}">\n${shown}\n</File>` };
-  }
-  return describedAttachment(attachment);
-}
-
-function dataUrl(type: string, bytes: Buffer): string {
-  return `data:${type};base64,${bytes.toString('base64')}`;
-}
-
 /**
  * Deletes a thread, then the bytes of the attachments its messages carried. The rows go in the
  * delete's one statement; a file that cannot be removed is reported, never undeletes the thread.
@@ -113,6 +110,16 @@ export async function deleteThreadAndFiles(
 ): Promise<void> {
   const attachments = await store.deleteThread(threadId, ctx);
   if (!files) return;
+  await deleteFiles(files, attachments, ctx, onError);
+}
+
+/** Removes the bytes of attachments whose rows are gone; a file that cannot be removed is reported. */
+export async function deleteFiles(
+  files: AttachmentStore,
+  attachments: readonly Attachment[],
+  ctx: RequestContext,
+  onError?: (message: string, error: unknown) => void,
+): Promise<void> {
   const results = await Promise.allSettled(attachments.map((attachment) => files.deleteAttachment(attachment, ctx)));
   for (const result of results) if (result.status === 'rejected') onError?.("could not delete an attachment's bytes", result.reason);
 }

@@ -21,8 +21,10 @@ import { approvalClick, checkPause, DEFAULT_PAUSE_SECONDS, type ApprovalClick, t
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store, TurnEnd, TurnLease } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
-import { attachmentContent, checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
+import { attachmentsForModel } from './attachment-input.js';
+import { checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteFiles, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
 import { markLast } from './last-event.js';
+import { checkTextSize, DEFAULT_MESSAGE_MAX_CHARS } from './message-size.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 
@@ -40,7 +42,7 @@ export interface ChatKitServerOptions {
   store: Store;
   responder: Responder;
   attachments?: AttachmentStore | undefined;
-  /** What may be uploaded (default: images, PDFs and text up to 20 MiB). */
+  /** What may be uploaded (default: images, PDFs and text up to 20 MiB) and what a turn may read (32 MiB). */
   attachmentPolicy?: AttachmentPolicy | undefined;
   transcriber?: Transcriber | undefined;
   actions?: ActionHandler | undefined;
@@ -59,6 +61,8 @@ export interface ChatKitServerOptions {
   lastItemWaitMs?: number | undefined;
   /** How long a paused turn (a tool call waiting for approval) waits for its user's answer (default 24 h). */
   pauseSeconds?: number | undefined;
+  /** The most text one request may carry, in characters (default 100,000): see message-size.ts. */
+  messageMaxChars?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
 }
 
@@ -121,6 +125,7 @@ export class ChatKitServer {
 
   async process(rawBody: string, ctx: RequestContext, { signal, waitUntil }: RequestOptions): Promise<ChatKitResult> {
     const parsed = parseRequest(rawBody);
+    checkTextSize(parsed, this.options.messageMaxChars ?? DEFAULT_MESSAGE_MAX_CHARS);
     if (isStreamingRequest(parsed)) return { kind: 'stream', events: await this.stream(parsed, ctx, signal, waitUntil) };
     return { kind: 'json', body: await this.json(parsed, ctx, signal) };
   }
@@ -131,7 +136,7 @@ export class ChatKitServer {
     switch (request.type) {
       case 'threads.get_by_id': {
         const { thread, items } = await this.store.loadThreadWithItems(request.params.thread_id, ITEMS_PAGE, ctx);
-        return clientThread(thread, { ...items, data: await this.withPreviews(items.data) });
+        return clientThread(thread, { ...items, data: await this.withPreviews(items.data, ctx) });
       }
       case 'threads.list': {
         const page = await this.store.loadThreads(request.params, ctx);
@@ -140,7 +145,7 @@ export class ChatKitServer {
       case 'items.list': {
         const { thread_id, ...page } = request.params;
         const items = await this.store.loadThreadItems(thread_id, page, ctx);
-        return clientItems({ ...items, data: await this.withPreviews(items.data) });
+        return clientItems({ ...items, data: await this.withPreviews(items.data, ctx) });
       }
       case 'threads.update': {
         const thread = await this.store.loadThread(request.params.thread_id, ctx);
@@ -162,9 +167,10 @@ export class ChatKitServer {
         return clientAttachment(attachment);
       }
       case 'attachments.delete': {
-        const attachment = await this.store.loadAttachment(request.params.attachment_id, ctx);
-        await this.options.attachments?.deleteAttachment(attachment, ctx);
-        await this.store.deleteAttachment(attachment.id, ctx);
+        // The row first (refused once the attachment is in a message), then the bytes: an upload
+        // still arriving finds no attachment to keep them for.
+        const attachment = await this.store.deleteAttachment(request.params.attachment_id, ctx);
+        if (this.options.attachments) await deleteFiles(this.options.attachments, [attachment], ctx, this.options.onError);
         return {};
       }
       case 'input.transcribe':
@@ -209,6 +215,7 @@ export class ChatKitServer {
         const item = await this.userMessage(thread.id, request.params.input, ctx);
         const lease = this.lease();
         await this.store.createThread(thread, item, ctx, lease);
+        await this.keepFiles(item, ctx);
         return answer({
           thread,
           item,
@@ -224,6 +231,7 @@ export class ChatKitServer {
         const item = await this.userMessage(request.params.thread_id, request.params.input, ctx);
         const lease = this.lease();
         const { thread, history, paused } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
+        await this.keepFiles(item, ctx);
         // A message instead of an answer: what waited is denied, and the model told.
         const resumed: ResumedPause | null = paused && { paused, resolution: { type: paused.expired ? 'expired' : 'superseded', at: item.created_at } };
         return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }], resumed });
@@ -329,7 +337,7 @@ export class ChatKitServer {
         'unknown_tool',
       );
     }
-    const attachments = await Promise.all(input.attachments.map((id) => this.attach(id, threadId, ctx)));
+    const attachments = await this.verifiedAttachments(input.attachments, threadId, ctx);
     return {
       id: this.ids('message'),
       thread_id: threadId,
@@ -342,37 +350,53 @@ export class ChatKitServer {
     };
   }
 
-  /** The caller's attachment, its upload confirmed, now belonging to the thread. */
-  private async attach(attachmentId: string, threadId: string, ctx: RequestContext): Promise<Attachment> {
-    const stored = await this.store.loadAttachment(attachmentId, ctx);
+  /**
+   * The attachments a new message carries, each once (an id named twice is one attachment), as
+   * they will be once the message is stored: the caller's, never sent before, uploaded as
+   * declared. One statement and the stores' checks; nothing is moved or bound here — the
+   * statement that stores the message binds them, `keepFiles` then keeps their bytes — so a
+   * message refused later (another user's thread, a busy one) leaves them as they were.
+   */
+  private async verifiedAttachments(ids: readonly string[], threadId: string, ctx: RequestContext): Promise<Attachment[]> {
+    const stored = await this.store.loadAttachments(ids, ctx);
+    const sent = stored.find((attachment) => attachment.thread_id !== undefined);
+    if (sent) throw new BadRequestError(`attachment ${sent.id} was already sent in a message`, 'attachment_already_sent');
     const files = this.options.attachments;
-    const attached = { ...(files ? await files.confirmUpload(stored, ctx) : stored), thread_id: threadId };
-    await this.store.saveAttachment(attached, ctx);
-    return attached;
+    const verified = files ? await Promise.all(stored.map((attachment) => files.verifyUpload(attachment, ctx))) : stored;
+    return verified.map((attachment) => ({ ...attachment, thread_id: threadId }));
+  }
+
+  /**
+   * Keeps the bytes of the attachments of a message just stored (S3: copied from `pending/` to
+   * `attached/`). Before the stream starts, so that the previews it sends already work. A failure
+   * is reported, not thrown: the message is stored; a file the model then cannot read is named
+   * as removed.
+   */
+  private async keepFiles(item: UserMessageItem, ctx: RequestContext): Promise<void> {
+    const files = this.options.attachments;
+    if (!files || item.attachments.length === 0) return;
+    const results = await Promise.allSettled(item.attachments.map((attachment) => files.attach(attachment, ctx)));
+    for (const result of results) if (result.status === 'rejected') this.options.onError?.("could not keep an attachment's bytes", result.reason);
   }
 
   /** Items as the client sees them: image previews signed now, not when the message was sent. */
-  private async withPreviews(items: ThreadItem[]): Promise<ThreadItem[]> {
+  private async withPreviews(items: ThreadItem[], ctx: RequestContext): Promise<ThreadItem[]> {
     const files = this.options.attachments;
     if (!files) return items;
     return Promise.all(
       items.map(async (item) => {
         if (item.type !== 'user_message' || !item.attachments.some((a) => a.type === 'image')) return item;
-        const attachments = await Promise.all(item.attachments.map(async (a) => (a.type === 'image' ? { ...a, preview_url: await files.previewUrl(a) } : a)));
+        const attachments = await Promise.all(item.attachments.map(async (a) => (a.type === 'image' ? { ...a, preview_url: await files.previewUrl(a, ctx) } : a)));
         return { ...item, attachments };
       }),
     );
   }
 
-  /** The model's view of the history, with each attachment's content from the store. */
+  /** The model's view of the history, with each attachment's content from the store (bounded per turn). */
   private async modelInput(history: ThreadItem[], converter?: HistoryConverter) {
     const files = this.options.attachments;
-    const contents = new Map<string, Awaited<ReturnType<typeof attachmentContent>>>();
-    if (files) {
-      const attachments = history.flatMap((item) => (item.type === 'user_message' ? item.attachments : []));
-      await Promise.all(attachments.map(async (a) => contents.set(a.id, await attachmentContent(a, files))));
-    }
-    return toModelInput(history, contents, converter);
+    const maxTurnBytes = this.options.attachmentPolicy?.maxTurnBytes ?? DEFAULT_ATTACHMENT_POLICY.maxTurnBytes;
+    return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined, converter);
   }
 
   private get lastItemWaitMs(): number {

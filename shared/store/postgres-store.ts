@@ -6,6 +6,7 @@ import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
 import { invalidCursor, keyset, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
+import { searchThreads } from './search.js';
 import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnEnd, TurnLease, TurnStart } from './store.js';
 
 /**
@@ -61,13 +62,17 @@ export class PostgresStore implements Store {
       await insertThread.execute(this.db).catch(rethrow(`thread ${thread.id} already exists`));
       return;
     }
-    // The thread and its first item in one statement: a failure leaves neither.
+    // The thread, its first item and the binding of that item's attachments in one statement: a
+    // failure leaves none of them.
     const item = itemRow(thread.id, firstItem);
     await sql`
-      WITH thread AS (${insertThread} RETURNING id)
-      INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
-      SELECT ${item.id}, thread.id, ${item.type}, ${item.content_text}, ${item.data}::jsonb, ${item.created_at}::timestamptz
-      FROM thread`
+      WITH thread AS (${insertThread} RETURNING id), message AS (
+        INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+        SELECT ${item.id}, thread.id, ${item.type}, ${item.content_text}, ${item.data}::jsonb, ${item.created_at}::timestamptz
+        FROM thread
+        RETURNING thread_id, type, data
+      )
+      ${bindAttachments(ctx)}`
       .execute(this.db)
       .catch(rethrow(`thread ${thread.id} or item ${firstItem.id} already exists`));
   }
@@ -96,8 +101,9 @@ export class PostgresStore implements Store {
     // they were before it began: the history leaves out what a retry removes (seq after the
     // pivot) and cannot see the appended message, which the caller already has. A concurrent
     // turn that took the lease first makes the UPDATE re-check its row and match nothing: the
-    // paused turn's holder id, read from the snapshot, no longer names the lease. The paused turn
-    // goes with the lease it held (or with any lease after its wait ran out), returned once.
+    // paused turn's holder id, read from the snapshot, no longer names the lease; then nothing is
+    // appended and no attachment is bound (the message was refused). The paused turn goes with
+    // the lease it held (or with any lease after its wait ran out), returned once.
     const { rows } = await sql<BeginTurnRow>`
       WITH owned AS (
         SELECT id, turn_id FROM chatkit_threads WHERE id = ${id} AND user_id = ${ctx.userId}
@@ -126,11 +132,14 @@ export class PostgresStore implements Store {
       ), removed AS (
         DELETE FROM chatkit_thread_items i USING leased, pivot
         WHERE i.thread_id = leased.id AND i.seq > pivot.seq
-      ), appended AS (
+      ), message AS (
         INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
         SELECT ${appended?.id ?? null}, leased.id, ${appended?.type ?? null}, ${appended?.content_text ?? null},
                ${appended?.data ?? null}::jsonb, ${appended?.created_at ?? null}::timestamptz
         FROM leased WHERE ${appended !== null}
+        RETURNING thread_id, type, data
+      ), bound AS (
+        ${bindAttachments(ctx)}
       ), history AS (
         SELECT i.data, i.seq FROM chatkit_thread_items i JOIN leased ON i.thread_id = leased.id
         WHERE i.seq <= coalesce((SELECT seq FROM pivot), i.seq)
@@ -250,14 +259,17 @@ export class PostgresStore implements Store {
   }
 
   async deleteThread(threadId: string, ctx: RequestContext): Promise<Attachment[]> {
-    // Items and feedback go by ON DELETE CASCADE; the attachments its messages carried go here,
-    // returned so that their bytes can go too. Every part sees the items as they were before it began.
+    // Items and feedback go by ON DELETE CASCADE; its attachments go here, returned so that their
+    // bytes can go too: those bound to it (sent in a message, even one a retry removed since) and
+    // any its messages carry. Every part sees the rows as they were before it began.
     const { rows } = await sql<{ attachments: Attachment[] }>`
       WITH thread AS (
         DELETE FROM chatkit_threads WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} RETURNING id
       ), attachments AS (
         DELETE FROM chatkit_attachments
         WHERE user_id = ${ctx.userId} AND id IN (
+          SELECT id FROM chatkit_attachments WHERE thread_id IN (SELECT id FROM thread)
+          UNION
           SELECT a->>'id' FROM chatkit_thread_items i, jsonb_array_elements(i.data->'attachments') a
           WHERE i.thread_id IN (SELECT id FROM thread) AND i.type = 'user_message'
         )
@@ -268,59 +280,8 @@ export class PostgresStore implements Store {
     return rows[0]!.attachments;
   }
 
-  async searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>> {
-    const { limit, after } = keyset(request);
-    const exclude = request.excludeThreadId ? sql`AND t.id <> ${storableText(request.excludeThreadId)}` : sql``;
-    // `found` says whether the cursor is one of this search's hits: a page row with null data
-    // beside it is an empty page, no row at all cannot happen (the cursor side is one row).
-    const cursor =
-      after === undefined
-        ? { side: sql`SELECT true AS found`, filter: sql`` }
-        : {
-            side: sql`SELECT count(*) > 0 AS found FROM ranked WHERE thread_id = ${storableText(after)}`,
-            filter: sql`WHERE (r.rank, r.updated_at, r.thread_id) < (SELECT c.rank, c.updated_at, c.thread_id FROM ranked c WHERE c.thread_id = ${storableText(after)})`,
-          };
-    const rows = await retryIfTerminated(async () => {
-      const { rows } = await sql<SearchRow>`
-        WITH query AS (
-          SELECT websearch_to_tsquery('simple', ${storableText(request.q)}) AS q
-        ), best AS (
-          SELECT DISTINCT ON (i.thread_id) i.thread_id, i.id AS item_id, i.content_text, i.created_at AS matched_at,
-                 ts_rank(i.content_tsv, query.q) AS rank
-          FROM query, chatkit_threads t JOIN chatkit_thread_items i ON i.thread_id = t.id
-          WHERE t.user_id = ${ctx.userId} AND i.content_tsv @@ query.q ${exclude}
-          ORDER BY i.thread_id, rank DESC, i.seq DESC
-        ), ranked AS (
-          SELECT b.*, t.data, t.created_at, t.updated_at FROM best b JOIN chatkit_threads t ON t.id = b.thread_id
-        )
-        SELECT cursor.found, page.thread_id, page.data, page.created_at, page.updated_at, page.item_id, page.matched_at, page.rank,
-               ts_headline('simple', page.content_text, query.q,
-                 'StartSel=**, StopSel=**, MaxWords=30, MinWords=10, ShortWord=0, MaxFragments=2, FragmentDelimiter=" … "') AS snippet
-        FROM (${cursor.side}) cursor
-        CROSS JOIN query
-        LEFT JOIN LATERAL (
-          SELECT r.* FROM ranked r ${cursor.filter}
-          ORDER BY r.rank DESC, r.updated_at DESC, r.thread_id DESC
-          LIMIT ${limit + 1}
-        ) page ON true
-        ORDER BY page.rank DESC, page.updated_at DESC, page.thread_id DESC`.execute(this.db);
-      return rows;
-    });
-    if (!rows[0]?.found) throw invalidCursor();
-    return toPage(
-      rows.filter((row) => row.thread_id !== null),
-      limit,
-      (row): ThreadSearchHit => ({
-        id: row.thread_id,
-        title: (row.data as ThreadMetadata).title ?? null,
-        snippet: row.snippet,
-        item_id: row.item_id,
-        matched_at: new Date(row.matched_at).toISOString(),
-        created_at: new Date(row.created_at).toISOString(),
-        updated_at: new Date(row.updated_at).toISOString(),
-        rank: Number(row.rank),
-      }),
-    );
+  searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>> {
+    return searchThreads(this.db, request, ctx);
   }
 
   async loadThreadItems(threadId: string, page: ItemPageRequest, ctx: RequestContext): Promise<Page<ThreadItem>> {
@@ -475,27 +436,35 @@ export class PostgresStore implements Store {
     return row.data as Attachment;
   }
 
-  async deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<void> {
-    const deleted = await this.db
-      .deleteFrom('chatkit_attachments')
-      .where('id', '=', storableText(attachmentId))
-      .where('user_id', '=', ctx.userId)
-      .returning('id')
-      .executeTakeFirst();
-    if (!deleted) throw new NotFoundError('attachment');
+  async loadAttachments(attachmentIds: readonly string[], ctx: RequestContext): Promise<Attachment[]> {
+    const ids = [...new Set(attachmentIds.map(storableText))];
+    if (ids.length === 0) return [];
+    const rows = await retryIfTerminated(() =>
+      this.db.selectFrom('chatkit_attachments').select(['id', 'data']).where('id', '=', sql<string>`ANY(${ids}::text[])`).where('user_id', '=', ctx.userId).execute(),
+    );
+    const byId = new Map(rows.map((row) => [row.id, row.data as Attachment]));
+    return ids.map((id) => {
+      const attachment = byId.get(id);
+      if (!attachment) throw new NotFoundError('attachment');
+      return attachment;
+    });
   }
-}
 
-interface SearchRow {
-  found: boolean;
-  thread_id: string;
-  data: Record<string, unknown>;
-  created_at: Date;
-  updated_at: Date;
-  item_id: string;
-  matched_at: Date;
-  rank: number;
-  snippet: string;
+  async deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<Attachment> {
+    // The DELETE re-checks `thread_id` on the row it deletes: a message that binds the attachment
+    // first wins, and the delete is refused.
+    const id = storableText(attachmentId);
+    const { rows } = await sql<{ found: number; data: Attachment | null }>`
+      WITH found AS (
+        SELECT 1 FROM chatkit_attachments WHERE id = ${id} AND user_id = ${ctx.userId}
+      ), deleted AS (
+        DELETE FROM chatkit_attachments WHERE id = ${id} AND user_id = ${ctx.userId} AND thread_id IS NULL RETURNING data
+      )
+      SELECT (SELECT count(*) FROM found)::int AS found, (SELECT data FROM deleted) AS data`.execute(this.db);
+    if (!rows[0]?.found) throw new NotFoundError('attachment');
+    if (!rows[0].data) throw new ConflictError(`attachment ${attachmentId} was sent in a message: it is deleted with its thread`, 'attachment_in_use');
+    return rows[0].data;
+  }
 }
 
 interface ThreadRow {
@@ -541,6 +510,19 @@ function itemRow(threadId: string, item: ThreadItem) {
     data: toJsonb(item),
     created_at: item.created_at,
   };
+}
+
+/**
+ * The tail of a statement that stores a user's message (a CTE `message` returning the new row's
+ * thread_id, type and data): binds each attachment the message carries to the thread, storing it
+ * as the message holds it (confirmed, where its bytes are kept). Only the caller's attachments
+ * not sent before: one bound meanwhile by a concurrent message is left to that one.
+ */
+function bindAttachments(ctx: RequestContext) {
+  return sql`
+    UPDATE chatkit_attachments a SET data = jsonb_set(x.value, '{thread_id}', to_jsonb(m.thread_id))
+    FROM message m CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN m.type = 'user_message' THEN m.data->'attachments' ELSE '[]'::jsonb END) x
+    WHERE a.id = x.value->>'id' AND a.user_id = ${ctx.userId} AND a.thread_id IS NULL`;
 }
 
 /**

@@ -45,6 +45,8 @@ export interface AttachmentsTable {
   id: string;
   user_id: string;
   data: Json<Record<string, unknown>>;
+  /** The thread it was sent to (`data->>'thread_id'`); null until a message carries it. */
+  thread_id: GeneratedAlways<string | null>;
   created_at: DefaultedTimestamp;
 }
 

@@ -19,7 +19,10 @@ export interface TurnStart {
   lease: TurnLease;
   /** How many of the thread's latest items the history holds (the appended item included). */
   historyLimit: number;
-  /** The user's new message, appended to the thread (which then counts as active now). */
+  /**
+   * The user's new message, appended to the thread (which then counts as active now). The
+   * attachments it carries that were not sent before are bound to the thread by the same statement.
+   */
   append?: ThreadItem | undefined;
   /** Answer this user message again: every later item is removed and the history ends with it. */
   retryAfter?: string | undefined;
@@ -120,6 +123,7 @@ export interface Store {
   /**
    * The only way a thread comes to exist: with its first item (if any) atomically, so there is
    * never a thread without its first message, and held by `lease` when a turn starts with it.
+   * The attachments the first message carries are bound to the thread in the same statement.
    */
   createThread(thread: ThreadMetadata, firstItem: ThreadItem | null, ctx: RequestContext, lease?: TurnLease): Promise<void>;
   /** Updates an existing thread; a deleted thread, or another user's, is "not found" (never recreated). */
@@ -145,7 +149,10 @@ export interface Store {
   setTitleIfUntitled(threadId: string, title: string, ctx: RequestContext): Promise<void>;
   /** The user's threads by latest activity (`desc`: newest first). */
   loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>>;
-  /** Deletes the thread with its items, feedback and the attachments its messages carried (returned). */
+  /**
+   * Deletes the thread with its items, feedback and its attachments (returned, so that their bytes
+   * can go too): every one ever sent to it, those of messages a retry removed included.
+   */
   deleteThread(threadId: string, ctx: RequestContext): Promise<Attachment[]>;
   /** Full-text search over the text of the user's threads, most relevant thread first. */
   searchThreads(request: ThreadSearchRequest, ctx: RequestContext): Promise<Page<ThreadSearchHit>>;
@@ -165,5 +172,11 @@ export interface Store {
 
   saveAttachment(attachment: Attachment, ctx: RequestContext): Promise<void>;
   loadAttachment(attachmentId: string, ctx: RequestContext): Promise<Attachment>;
-  deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<void>;
+  /** Each named attachment once (duplicates collapse), in the order first named; any missing is not found. */
+  loadAttachments(attachmentIds: readonly string[], ctx: RequestContext): Promise<Attachment[]>;
+  /**
+   * Deletes an attachment not sent in a message and returns it (for its bytes). One sent to a
+   * thread is refused (ConflictError `attachment_in_use`): it goes with its thread.
+   */
+  deleteAttachment(attachmentId: string, ctx: RequestContext): Promise<Attachment>;
 }

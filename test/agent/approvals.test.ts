@@ -410,10 +410,13 @@ describe('several approvals in one turn (parallel tool calls)', () => {
 
 describe('bounds and cancellation', () => {
   it('a run whose state is too large to keep does not pause: the call is denied at once and the model says so', async () => {
+    // The history the run carries is what makes its state large: here one long message (a
+    // deployment that allows it; with the default 100,000 characters a message, it takes eleven).
+    const roomy = h.serverFor(agent, {}, { messageMaxChars: 2_000_000 });
     const me = newUser();
-    const threadId = await newThread(me);
+    const threadId = await newThread(me, roomy);
     h.model.enqueue({ functionCall: toBob }, { text: 'I could not ask you to approve that here.' });
-    const events = await say(threadId, `Please send it. ${'x'.repeat(1_200_000)}`, me);
+    const events = await say(threadId, `Please send it. ${'x'.repeat(1_200_000)}`, me, {}, roomy);
     expect(doneItems(events).some((item) => item.type === 'widget')).toBe(false);
     expect(text(events)).toBe('I could not ask you to approve that here.');
     expect(functionOutputs(modelRequests(h.model).at(-1)!.body)).toEqual([

@@ -22,7 +22,7 @@ import { uid } from '../support/fixtures.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { readSse } from '../support/sse.js';
 
-const SECRET = 'agent-http-test-secret';
+const SECRET = 'agent-http-harness-secret-of-32-bytes!';
 
 /** A Powertools logger whose request loggers write where it writes. */
 class CapturedLogger extends Logger {
@@ -86,7 +86,7 @@ export async function startAgentHttpHarness(): Promise<AgentHttpHarness> {
   async function served(build: (files: DiskAttachmentStore) => ChatKitServer): Promise<Served> {
     const { transport } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: SECRET })));
     let url = '';
-    const files = new DiskAttachmentStore(join(dataDir, uid('files')), 'files-secret', () => url);
+    const files = new DiskAttachmentStore(join(dataDir, uid('files')), 'files-secret', () => url, store);
     const chatkit = build(files);
     const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store, chatkit, files });
     const server = await new Promise<ServerType>((resolve) => {

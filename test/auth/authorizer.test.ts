@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-const secret = 'authorizer-test-secret';
+const secret = 'authorizer-test-secret-of-32-bytes-or-more';
 let handler: typeof import('../../functions/authorizer.js').handler;
 
 beforeAll(async () => {

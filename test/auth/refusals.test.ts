@@ -11,6 +11,7 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
 const secret = 'a-long-enough-shared-secret-for-hs256';
 const verifier = (env: Record<string, string>) => createTokenVerifier(authConfigFromEnv(env));
+const idp = { JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'chatkit' };
 const refused = (code: string) => expect.objectContaining({ name: 'AuthError', code });
 const now = () => Math.floor(Date.now() / 1000);
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -28,14 +29,14 @@ describe('algorithms a key source does not admit', () => {
   });
 
   it('refuses an ES256 token against an RSA key, and an RS256 one against an EC key', async () => {
-    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey) }).verify(es)).rejects.toEqual(refused('token_invalid'));
-    await expect(verifier({ JWT_PUBLIC_KEY: pem(ec.publicKey) }).verify(rs)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey), ...idp }).verify(es)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(ec.publicKey), ...idp }).verify(rs)).rejects.toEqual(refused('token_invalid'));
   });
 
   it('refuses HS256 signed with the EC public key as the secret', async () => {
     const publicPem = pem(ec.publicKey);
     const token = hmacSigned({ alg: 'HS256', typ: 'JWT' }, { sub: 'attacker', exp: now() + 300 }, publicPem);
-    await expect(verifier({ JWT_PUBLIC_KEY: publicPem }).verify(token)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_PUBLIC_KEY: publicPem, ...idp }).verify(token)).rejects.toEqual(refused('token_invalid'));
   });
 });
 
@@ -79,7 +80,7 @@ describe('key sets that fail', () => {
   it('refuses, within the fetch timeout, when the key set never answers', async () => {
     const url = await jwksServer(() => {}); // holds every request open
     const started = Date.now();
-    await expect(verifier({ JWT_JWKS_URL: url }).verify(token)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_JWKS_URL: url, ...idp }).verify(token)).rejects.toEqual(refused('token_invalid'));
     expect(Date.now() - started).toBeLessThan(4_000);
   });
 
@@ -87,12 +88,12 @@ describe('key sets that fail', () => {
     const answers: Array<[number, string]> = [[500, '{}'], [200, 'not json'], [200, '{"keys":"none"}'], [302, '']];
     for (const [status, body] of answers) {
       const url = await jwksServer((_req, res) => res.writeHead(status, { location: 'http://127.0.0.1:1/' }).end(body));
-      await expect(verifier({ JWT_JWKS_URL: url }).verify(token), `${status} ${body}`).rejects.toEqual(refused('token_invalid'));
+      await expect(verifier({ JWT_JWKS_URL: url, ...idp }).verify(token), `${status} ${body}`).rejects.toEqual(refused('token_invalid'));
     }
   });
 
   it('refuses when nothing listens at the key set URL', async () => {
-    await expect(verifier({ JWT_JWKS_URL: 'http://127.0.0.1:1/jwks.json' }).verify(token)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_JWKS_URL: 'http://127.0.0.1:1/jwks.json', ...idp }).verify(token)).rejects.toEqual(refused('token_invalid'));
   });
 
   it('refuses an HS256 token signed with a key of the set as the secret, without fetching the set', async () => {
@@ -103,7 +104,7 @@ describe('key sets that fail', () => {
     });
     const confused = hmacSigned({ alg: 'HS256', typ: 'JWT', kid: 'key-1' }, { sub: 'attacker', exp: now() + 300 }, pem(rsa.publicKey));
     const unsigned = `${b64({ alg: 'none', kid: 'key-1' })}.${b64({ sub: 'attacker', exp: now() + 300 })}.`;
-    for (const forged of [confused, unsigned]) await expect(verifier({ JWT_JWKS_URL: url }).verify(forged)).rejects.toEqual(refused('token_invalid'));
+    for (const forged of [confused, unsigned]) await expect(verifier({ JWT_JWKS_URL: url, ...idp }).verify(forged)).rejects.toEqual(refused('token_invalid'));
     expect(fetches).toBe(0);
   });
 });

@@ -12,6 +12,9 @@ const secret = 'a-long-enough-shared-secret-for-hs256';
 const hs = (claims: object, options: jwt.SignOptions = {}) =>
   jwt.sign(claims, secret, { algorithm: 'HS256', ...('exp' in claims ? {} : { expiresIn: '5m' }), ...options });
 const verifier = (env: Record<string, string>) => createTokenVerifier(authConfigFromEnv(env));
+/** Who the asymmetric tokens are from and for: required with a public key or a key set. */
+const idp = { JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'chatkit' };
+const minted = { issuer: 'https://idp.example/', audience: 'chatkit' };
 const refused = (code: string) => expect.objectContaining({ name: 'AuthError', code });
 
 describe('HS256 shared secret', () => {
@@ -71,10 +74,10 @@ describe('user claims the store cannot hold, and payloads that are not claims', 
 
 describe('public keys', () => {
   it('verifies RS256 and ES256 by the key type', async () => {
-    const rs = jwt.sign({ sub: 'rs-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' });
-    const es = jwt.sign({ sub: 'es-user' }, ec.privateKey, { algorithm: 'ES256', expiresIn: '5m' });
-    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey) }).verify(rs)).resolves.toMatchObject({ userId: 'rs-user' });
-    await expect(verifier({ JWT_PUBLIC_KEY: pem(ec.publicKey).replaceAll('\n', '\\n') }).verify(es)).resolves.toMatchObject({ userId: 'es-user' });
+    const rs = jwt.sign({ sub: 'rs-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m', ...minted });
+    const es = jwt.sign({ sub: 'es-user' }, ec.privateKey, { algorithm: 'ES256', expiresIn: '5m', ...minted });
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey), ...idp }).verify(rs)).resolves.toMatchObject({ userId: 'rs-user' });
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(ec.publicKey).replaceAll('\n', '\\n'), ...idp }).verify(es)).resolves.toMatchObject({ userId: 'es-user' });
   });
 
   it('refuses HS256 tokens signed with the public key as a secret (algorithm confusion)', async () => {
@@ -82,12 +85,12 @@ describe('public keys', () => {
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
     const payload = Buffer.from(JSON.stringify({ sub: 'attacker', exp: Math.floor(Date.now() / 1000) + 300 })).toString('base64url');
     const signature = createHmac('sha256', publicPem).update(`${header}.${payload}`).digest('base64url');
-    await expect(verifier({ JWT_PUBLIC_KEY: publicPem }).verify(`${header}.${payload}.${signature}`)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_PUBLIC_KEY: publicPem, ...idp }).verify(`${header}.${payload}.${signature}`)).rejects.toEqual(refused('token_invalid'));
   });
 
   it('reads the user id from a configured claim', async () => {
-    const token = jwt.sign({ sub: 'x', email: 'ada@example.com' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' });
-    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey), JWT_USER_CLAIM: 'email' }).verify(token)).resolves.toMatchObject({ userId: 'ada@example.com' });
+    const token = jwt.sign({ sub: 'x', email: 'ada@example.com' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m', ...minted });
+    await expect(verifier({ JWT_PUBLIC_KEY: pem(rsa.publicKey), JWT_USER_CLAIM: 'email', ...idp }).verify(token)).resolves.toMatchObject({ userId: 'ada@example.com' });
   });
 });
 
@@ -107,19 +110,19 @@ describe('JWKS', () => {
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
   it('verifies with the key named by kid, caches keys, and refuses unknown kids', async () => {
-    const v = verifier({ JWT_JWKS_URL: url });
-    const sign = (kid: string) => jwt.sign({ sub: 'jwks-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m', keyid: kid });
+    const v = verifier({ JWT_JWKS_URL: url, ...idp });
+    const sign = (kid: string) => jwt.sign({ sub: 'jwks-user' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m', keyid: kid, ...minted });
     for (let i = 0; i < 3; i++) await expect(v.verify(sign('key-1'))).resolves.toMatchObject({ userId: 'jwks-user' });
     expect(fetches).toBe(1);
     await expect(v.verify(sign('key-unknown'))).rejects.toEqual(refused('token_invalid'));
-    await expect(v.verify(jwt.sign({ sub: 'u' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m' }))).rejects.toEqual(refused('token_invalid'));
+    await expect(v.verify(jwt.sign({ sub: 'u' }, rsa.privateKey, { algorithm: 'RS256', expiresIn: '5m', ...minted }))).rejects.toEqual(refused('token_invalid'));
   });
 
   it('refuses a null payload signed by a known key (the key lookup is asynchronous: a throw there must not leave the promise unsettled)', async () => {
     const b64 = (text: string) => Buffer.from(text).toString('base64url');
     const input = `${b64(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: 'key-1' }))}.${b64('null')}`;
     const token = `${input}.${createSign('RSA-SHA256').update(input).sign(rsa.privateKey, 'base64url')}`;
-    await expect(verifier({ JWT_JWKS_URL: url }).verify(token)).rejects.toEqual(refused('token_invalid'));
+    await expect(verifier({ JWT_JWKS_URL: url, ...idp }).verify(token)).rejects.toEqual(refused('token_invalid'));
   });
 });
 

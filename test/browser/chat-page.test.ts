@@ -85,7 +85,7 @@ describe.runIf(browserTestsRun())('the dev chat page, when the server verifies t
 
   beforeAll(async () => {
     const publicKey = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    [dev, browser] = await Promise.all([startDevServer({ JWT_SECRET: '', JWT_PUBLIC_KEY: publicKey }), launchChromium()]);
+    [dev, browser] = await Promise.all([startDevServer({ JWT_SECRET: '', JWT_PUBLIC_KEY: publicKey, JWT_ISSUER: 'https://idp.example/', JWT_AUDIENCE: 'chatkit' }), launchChromium()]);
   }, 90_000);
   afterAll(async () => {
     await browser?.close();
@@ -98,7 +98,7 @@ describe.runIf(browserTestsRun())('the dev chat page, when the server verifies t
     await page.goto(`${dev.page}/`);
     await page.waitForSelector('#token-form', { state: 'visible' });
     expect(await page.textContent('#status')).toContain('Paste a token for this server');
-    const pasted = jwt.sign({ sub: 'pat' }, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { algorithm: 'RS256', expiresIn: '1h' });
+    const pasted = jwt.sign({ sub: 'pat' }, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), { algorithm: 'RS256', expiresIn: '1h', issuer: 'https://idp.example/', audience: 'chatkit' });
     await page.fill('#token-form input[name="token"]', pasted);
     await page.click('#token-form button');
     await page.waitForSelector('body[data-chatkit="ready"]');

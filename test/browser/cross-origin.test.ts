@@ -5,7 +5,7 @@ import { browserTestsRun, launchChromium, serveOrigin, startDevServer, type DevS
 
 // A front end on its own origin, as a browser runs it: Chromium enforces CORS on every call to the
 // dev server (allowed origin: the app's), so what a page cannot read here, it cannot read anywhere.
-const secret = 'browser-test-secret';
+const secret = 'browser-test-secret-of-at-least-32-bytes';
 const token = (sub: string) => jwt.sign({ sub }, secret, { algorithm: 'HS256', expiresIn: '1h' });
 // A 1×1 PNG.
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -118,7 +118,8 @@ describe.runIf(browserTestsRun())('a page on another origin, in Chromium', () =>
           anotherUsers: await read(fetch(`${api}/chatkit`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'threads.get_by_id', params: { thread_id: other } }) })),
           noRoute: await read(fetch(`${api}/nowhere`, { headers: auth })),
           typeNotAllowed: await read(fetch(`${api}/chatkit`, { method: 'POST', headers: json, body: JSON.stringify({ type: 'attachments.create', params: { name: 'x.exe', size: 3, mime_type: 'application/x-msdownload' } }) })),
-          uploadWrongSize: await read(fetch(url, { method: 'PUT', headers, body: 'four' })),
+          uploadTooLong: await read(fetch(url, { method: 'PUT', headers, body: 'four' })),
+          uploadShort: await read(fetch(url, { method: 'PUT', headers, body: 'ab' })),
           uploadForged: await read(fetch(url.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A')), { method: 'PUT', headers, body: 'abc' })),
         };
       },
@@ -133,7 +134,8 @@ describe.runIf(browserTestsRun())('a page on another origin, in Chromium', () =>
       anotherUsers: [404, 'not_found'],
       noRoute: [404, 'route_not_found'],
       typeNotAllowed: [400, 'attachment_type_not_allowed'],
-      uploadWrongSize: [400, 'bad_request'],
+      uploadTooLong: [413, 'too_large'],
+      uploadShort: [400, 'bad_request'],
       uploadForged: [403, 'forbidden'],
     });
     await page.close();

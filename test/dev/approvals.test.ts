@@ -12,7 +12,7 @@ import { readSse } from '../support/sse.js';
 // Tools that ask first, through `npm run dev` as a newcomer runs it: a child process on an
 // embedded PGlite, over real HTTP, with the shipped assistant. A restart is a new process on the
 // same DATA_DIR: what it resumes, it read from the database.
-const secret = 'dev-approvals-test-secret';
+const secret = 'dev-approvals-test-secret-of-32-bytes-or-more';
 let model: ScriptedOpenAI;
 let dataDir: string;
 let server: DevProcess;

@@ -133,7 +133,7 @@ describe('npm run dev without a key or JWT settings', () => {
 
     const put = (url: string, body: string) => fetch(url, { method: 'PUT', headers: { origin: APP_ORIGIN, 'content-type': 'text/plain' }, body });
     const wrongSize = await put(created.upload_descriptor.url, 'too long');
-    expect([wrongSize.status, allowed(wrongSize)]).toEqual([400, APP_ORIGIN]);
+    expect([wrongSize.status, allowed(wrongSize)]).toEqual([413, APP_ORIGIN]);
     const forged = await put(created.upload_descriptor.url.replace(/.$/, (c: string) => (c === 'A' ? 'B' : 'A')), 'hello');
     expect([forged.status, allowed(forged)]).toEqual([403, APP_ORIGIN]);
     expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('forbidden');

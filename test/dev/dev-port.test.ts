@@ -23,7 +23,7 @@ afterAll(() => {
 
 function runDevServer(env: Record<string, string>) {
   const child = spawn(process.execPath, ['--import', 'tsx', 'dev/server.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: 'dev-port-test', NODE_ENV: 'development', ...env },
+    env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: 'dev-port-test-secret-of-32-bytes-or-more', NODE_ENV: 'development', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = { stdout: '', stderr: '' };

@@ -10,7 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => extension.close());
 
-const secret = 'authorizer-operations-secret';
+const secret = 'authorizer-operations-secret-32-bytes-or-more';
 const event = (authorizationToken: string) => ({
   type: 'TOKEN' as const,
   authorizationToken,

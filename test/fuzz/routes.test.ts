@@ -6,6 +6,7 @@ import { fault, send, type FuzzRequest } from './support/http.js';
 import { createChecker, type KnownFault, type Verdict } from './support/property.js';
 import { hostileChatkit, nearValidChatkit, restRequest, validChatkit } from './support/requests.js';
 import { caller, forgeToken, mostlyOwner, validToken, type Caller } from './support/tokens.js';
+import { distinctWords, FUZZ_MESSAGE_MAX_CHARS } from './support/text.js';
 import { seedOther, seedOwner, snapshot, type World } from './support/world.js';
 
 /**
@@ -135,5 +136,48 @@ describe('the faults that opened the issue', () => {
     expect(fault(long)).toBeNull();
     const deltas = parseSse(long.body).filter((e) => e.type === 'thread.item.updated' && e.update.type === 'assistant_message.content_part.text_delta');
     expect(deltas.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('large texts (issue 20): near and past the message limit, and past what a search vector holds', () => {
+  let world: World;
+  const token = () => validToken(world.owner);
+  const chatkit = (body: unknown) =>
+    send(app.url, { method: 'POST', target: '/chatkit', headers: { authorization: `Bearer ${token()}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  beforeAll(async () => {
+    world = await seedOwner(app.store, await seedOther(app.store));
+  });
+
+  it('refuses one character past MESSAGE_MAX_CHARS on every request that carries text, changing nothing', async () => {
+    const over = 'x'.repeat(FUZZ_MESSAGE_MAX_CHARS + 1);
+    const input = (text: string) => ({ content: [{ type: 'input_text', text }], attachments: [] });
+    const bodies = [
+      { type: 'threads.create', params: { input: input(over) } },
+      { type: 'threads.add_user_message', params: { thread_id: world.ids.thread, input: input(over) } },
+      { type: 'threads.add_user_message', params: { thread_id: world.ids.thread, input: { ...input('hi'), quoted_text: over } } },
+      { type: 'threads.add_client_tool_output', params: { thread_id: world.ids.thread, result: over } },
+      { type: 'threads.add_structured_input', params: { thread_id: world.ids.thread, item_id: world.ids.input_item, input: { answers: { q1: { values: [over] } } } } },
+      { type: 'threads.custom_action', params: { thread_id: world.ids.thread, action: { type: 'save', payload: over } } },
+    ];
+    const before = await snapshot(app.database, world);
+    for (const body of bodies) {
+      const refused = await chatkit(body);
+      expect(refused.status, body.type).toBe(400);
+      expect(JSON.parse(refused.body), body.type).toEqual({ error: { code: 'message_too_long', message: expect.stringContaining(`${body.type}: params.`) } });
+    }
+    await app.settled();
+    expect(await snapshot(app.database, world)).toEqual(before);
+  });
+
+  it('stores a message of 900 KB of distinct words (more lexemes than a tsvector holds) and finds it by a word near its start', async () => {
+    const stored = await chatkit({ type: 'threads.create', params: { input: { content: [{ type: 'input_text', text: distinctWords(900_000) }] } } });
+    expect(stored.status).toBe(200);
+    expect(fault(stored)).toBeNull();
+    await app.settled();
+    const found = await send(app.url, { method: 'GET', target: '/threads?q=kw1', headers: { authorization: `Bearer ${token()}` } });
+    expect(found.status).toBe(200);
+    expect(JSON.parse(found.body).threads.length).toBeGreaterThanOrEqual(1);
+    const negated = await send(app.url, { method: 'GET', target: '/threads?q=-zzzz', headers: { authorization: `Bearer ${token()}` } });
+    expect(JSON.parse(negated.body)).toEqual({ threads: [], has_more: false, next_cursor: null });
   });
 });

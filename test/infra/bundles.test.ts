@@ -41,7 +41,7 @@ describe('Lambda bundles', () => {
           // As deployed: Neon's pooled endpoint (the pool connects on first use, not at load).
           DATABASE_URL: 'postgres://app@ep-bundle-test-pooler.us-east-2.aws.neon.tech/neondb',
           OPENAI_API_KEY: 'sk-bundle-test',
-          JWT_SECRET: 'bundle-test',
+          JWT_SECRET: 'bundle-test-secret-of-at-least-32-bytes',
           POWERTOOLS_LOG_LEVEL: 'ERROR',
         },
         cwd: outDir,

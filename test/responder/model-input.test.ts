@@ -52,6 +52,16 @@ describe('history conversion, item type by item type (as the reference converts 
     ]);
   });
 
+  it('an attachment named by several messages (or twice in one) goes to the model once, with the newest', async () => {
+    const file = { id: 'atc_1', type: 'file' as const, name: 'notes.txt', mime_type: 'text/plain' };
+    const contents = new Map([['atc_1', { type: 'input_text' as const, text: '<File>the notes</File>' }]]);
+    const input = (await toModelInput([user('first', { attachments: [file, file] }), user('again', { attachments: [file] })], contents)) as Array<{ content: Array<{ text: string }> }>;
+    expect(input.map((message) => message.content.map((part) => part.text))).toEqual([
+      ['first', '[The user attached the file "notes.txt" (text/plain), which is attached again later in this conversation.]'],
+      ['again', '<File>the notes</File>'],
+    ]);
+  });
+
   it('assistant message: output text back as the assistant; an empty one is left out', async () => {
     const answer: ThreadItem = { ...base('msg_a'), type: 'assistant_message', content: [{ type: 'output_text', text: 'Hi', annotations: [{ type: 'annotation', source: { type: 'url', url: 'https://x', title: 'x' } }] }] };
     expect(await toModelInput([answer])).toEqual([{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] }]);

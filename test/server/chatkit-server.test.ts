@@ -295,7 +295,8 @@ describe('attachments and transcription', () => {
     expect(JSON.stringify(events)).not.toContain('secret/key');
     expect(done(events)[0]).toMatchObject({ attachments: [{ id: attachment.id, name: 'doc.pdf' }] });
     await expect(call({ type: 'threads.create', params: { input: { ...input('x'), attachments: ['atc_not_mine'] } } })).rejects.toMatchObject({ status: 404 });
-    expect(await json({ type: 'attachments.delete', params: { attachment_id: attachment.id } })).toEqual({});
+    // Sent in a message, it goes with its thread.
+    await expect(call({ type: 'attachments.delete', params: { attachment_id: attachment.id } })).rejects.toMatchObject({ status: 409, code: 'attachment_in_use' });
   });
 });
 

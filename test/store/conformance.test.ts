@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/db/connect.js';
 import { BadRequestError, ConflictError, NotFoundError, PauseExpiredError, PauseNotPendingError, ThreadBusyError } from '../../shared/errors.js';
-import type { ThreadItem } from '../../shared/protocol/index.js';
+import type { Attachment, ThreadItem } from '../../shared/protocol/index.js';
 import { MAX_PAGE_SIZE } from '../../shared/store/pagination.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import type { RequestContext } from '../../shared/store/store.js';
@@ -276,6 +276,87 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       await store.deleteAttachment(attachment.id, ctx);
       await expect(store.loadAttachment(attachment.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
       await expect(store.deleteAttachment(attachment.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    const withFiles = (threadId: string, attachments: Attachment[], text = 'with files') =>
+      ({ ...userMessage(threadId, text), attachments: attachments.map((a) => ({ ...a, thread_id: threadId, metadata: { kept: true } })) }) as ThreadItem;
+    const threadIdOf = async (attachmentId: string, ctx: RequestContext) => (await store.loadAttachment(attachmentId, ctx)).thread_id;
+
+    it('loads many attachments in one statement: each once, in the order first named; any missing or not the caller\'s is not found', async () => {
+      const ctx = user();
+      const [a, b] = [fileAttachment(), fileAttachment()];
+      await store.saveAttachment(a, ctx);
+      await store.saveAttachment(b, ctx);
+      const before = roundTrips;
+      expect(await store.loadAttachments([b.id, a.id, b.id, a.id], ctx)).toEqual([b, a]);
+      expect(roundTrips - before).toBe(1);
+      expect(await store.loadAttachments([], ctx)).toEqual([]);
+      await expect(store.loadAttachments([a.id, 'atc_missing'], ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.loadAttachments([a.id], user())).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('binds the attachments a stored message carries to its thread, in the statement that stores it, as the message holds them', async () => {
+      const ctx = user();
+      const [first, second, other] = [fileAttachment(), fileAttachment(), fileAttachment()];
+      for (const a of [first, second, other]) await store.saveAttachment(a, ctx);
+      const t = thread();
+      let before = roundTrips;
+      await store.createThread(t, withFiles(t.id, [first]), ctx, { id: uid('turn'), seconds: 60 });
+      expect(roundTrips - before).toBe(1);
+      expect(await store.loadAttachment(first.id, ctx)).toEqual({ ...first, thread_id: t.id, metadata: { kept: true } });
+      await store.endTurn(t.id, (await sql<{ turn_id: string }>`SELECT turn_id FROM chatkit_threads WHERE id = ${t.id}`.execute(database.db)).rows[0]!.turn_id, ctx);
+
+      before = roundTrips;
+      await store.beginTurn(t.id, { lease: { id: uid('turn'), seconds: 60 }, historyLimit: 5, append: withFiles(t.id, [second]) }, ctx);
+      expect(roundTrips - before).toBe(1);
+      expect(await threadIdOf(second.id, ctx)).toBe(t.id);
+
+      // Refused (busy; another user's thread): nothing is appended, nothing bound.
+      await expect(store.beginTurn(t.id, { lease: { id: uid('turn'), seconds: 60 }, historyLimit: 5, append: withFiles(t.id, [other]) }, ctx)).rejects.toBeInstanceOf(ThreadBusyError);
+      const theirs = thread();
+      const someone = user();
+      await store.createThread(theirs, null, someone);
+      await expect(store.beginTurn(theirs.id, { lease: { id: uid('turn'), seconds: 60 }, historyLimit: 5, append: withFiles(theirs.id, [other]) }, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.beginTurn(theirs.id, { lease: { id: uid('turn'), seconds: 60 }, historyLimit: 5, append: withFiles(theirs.id, [other]) }, someone)).resolves.toBeDefined();
+      expect(await threadIdOf(other.id, ctx)).toBeUndefined();
+
+      // Bound once: a later message naming it again leaves it with its thread.
+      const elsewhere = thread();
+      await store.createThread(elsewhere, withFiles(elsewhere.id, [first]), ctx);
+      expect(await threadIdOf(first.id, ctx)).toBe(t.id);
+    });
+
+    it('deleting a thread returns and removes every attachment ever bound to it, those of items a retry removed too', async () => {
+      const ctx = user();
+      const [kept, retried, unsent] = [fileAttachment(), fileAttachment(), fileAttachment()];
+      for (const a of [kept, retried, unsent]) await store.saveAttachment(a, ctx);
+      const t = thread();
+      const first = withFiles(t.id, [kept], 'first');
+      await store.createThread(t, first, ctx);
+      const lease = { id: uid('turn'), seconds: 60 };
+      await store.beginTurn(t.id, { lease, historyLimit: 5, append: withFiles(t.id, [retried], 'second') }, ctx);
+      await store.endTurn(t.id, lease.id, ctx);
+      await store.beginTurn(t.id, { lease: { id: uid('turn'), seconds: 60 }, historyLimit: 5, retryAfter: first.id }, ctx);
+      expect((await store.loadThreadItems(t.id, {}, ctx)).data.map((i) => i.id)).toEqual([first.id]);
+
+      const removed = await store.deleteThread(t.id, ctx);
+      expect(removed.map((a) => a.id).sort()).toEqual([kept.id, retried.id].sort());
+      await expect(store.loadAttachments([kept.id], ctx)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.loadAttachments([retried.id], ctx)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.loadAttachment(unsent.id, ctx)).toEqual(unsent);
+    });
+
+    it('deletes an unsent attachment (returning it) and refuses one sent in a message with 409 attachment_in_use', async () => {
+      const ctx = user();
+      const [sent, unsent] = [fileAttachment(), fileAttachment({ metadata: { key: 'pending/x' } })];
+      await store.saveAttachment(sent, ctx);
+      await store.saveAttachment(unsent, ctx);
+      const t = thread();
+      await store.createThread(t, withFiles(t.id, [sent]), ctx);
+      await expect(store.deleteAttachment(sent.id, ctx)).rejects.toMatchObject({ status: 409, code: 'attachment_in_use' });
+      expect(await threadIdOf(sent.id, ctx)).toBe(t.id);
+      expect(await store.deleteAttachment(unsent.id, ctx)).toEqual(unsent);
+      await expect(store.loadAttachment(unsent.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
     });
   });
 
@@ -573,6 +654,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['saveAttachment', () => store.saveAttachment({ ...attachment, name: 'hijacked' }, intruder)],
         ['loadAttachment', () => store.loadAttachment(attachment.id, intruder)],
         ['deleteAttachment', () => store.deleteAttachment(attachment.id, intruder)],
+        ['loadAttachments', () => store.loadAttachments([attachment.id], intruder)],
       ];
       for (const [name, attempt] of attempts) {
         await expect(attempt(), name).rejects.toBeInstanceOf(NotFoundError);

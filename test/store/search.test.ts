@@ -1,12 +1,14 @@
 import { sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
-import type { ThreadItem } from '../../shared/protocol/index.js';
+import { itemPlainText, type ThreadItem } from '../../shared/protocol/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
+import { MAX_RANKED_MESSAGES, SEARCH_LOCK_SPACE, SEARCHABLE_CHARACTERS, SEARCHES_PER_USER, SNIPPET_WINDOW } from '../../shared/store/search.js';
 import type { RequestContext } from '../../shared/store/store.js';
+import pg from 'pg';
 import { createTestDatabase, storeBackends } from '../support/backends.js';
 import { thread, uid, userMessage } from '../support/fixtures.js';
 
@@ -129,6 +131,98 @@ describe.each(storeBackends())('searchThreads on $name', (backend) => {
     await expect(store.searchThreads({ q: 'quokka', after: unrelated }, ctx)).rejects.toMatchObject({ code: 'invalid_cursor' });
     await expect(store.searchThreads({ q: 'quokka', limit: 0 }, ctx)).rejects.toMatchObject({ code: 'invalid_limit' });
   });
+
+  /** Distinct words (each its own lexeme), `length` characters in all. */
+  const distinctWords = (length: number, prefix = 'w') => {
+    const words: string[] = [];
+    let size = 0;
+    for (let n = 0; size < length; n++) {
+      const word = `${prefix}${n.toString(36).padStart(11, '0')}`;
+      words.push(word);
+      size += word.length + 1;
+    }
+    return words.join(' ').slice(0, length);
+  };
+
+  it('stores a message of any length: the vector is built from its first SEARCHABLE_CHARACTERS characters', async () => {
+    const ctx = user();
+    // Over 1 MiB of distinct words: as a whole, more lexemes than a tsvector holds.
+    const head = distinctWords(SEARCHABLE_CHARACTERS - 20, 'h');
+    const text = `${head} okapiearly ${distinctWords(1_300_000, 't')} okapilate`;
+    const id = await threadWith(ctx, 'Huge', (threadId) => answer(threadId, text));
+    const stored = await store.loadThreadItems(id, { order: 'asc' }, ctx);
+    expect(itemPlainText(stored.data[0]!)).toHaveLength(text.length);
+    expect((await store.searchThreads({ q: 'okapiearly' }, ctx)).data.map((hit) => hit.id)).toEqual([id]);
+    expect((await store.searchThreads({ q: 'okapilate' }, ctx)).data).toEqual([]);
+  });
+
+  it('cuts the snippet from a window around the first match, deep in a long message too', async () => {
+    const ctx = user();
+    const filler = (n: number) => distinctWords(n, 'f');
+    // The match 90,000 characters in; another query word far past the window.
+    const id = await threadWith(ctx, 'Deep', `${filler(90_000)} the lost tapir was found ${filler(SNIPPET_WINDOW * 3)} then a zebra`);
+    const [hit] = (await store.searchThreads({ q: 'tapir or zebra' }, ctx)).data;
+    expect(hit?.id).toBe(id);
+    expect(hit!.snippet).toContain('**tapir**');
+    // Read from the window only: the whole text would have given the zebra a fragment of its own.
+    expect(hit!.snippet).not.toContain('zebra');
+    expect(hit!.snippet.length).toBeLessThan(SNIPPET_WINDOW);
+  });
+
+  it('finds nothing for a query with no word to find (only excluded words), instead of reading every message', async () => {
+    const ctx = user();
+    await threadWith(ctx, 'One', 'apples and pears');
+    await threadWith(ctx, 'Two', 'plums');
+    for (const q of ['-zzzz', '-apples -plums', 'apples or -zzzz']) {
+      expect(await store.searchThreads({ q }, ctx), q).toEqual({ data: [], has_more: false });
+    }
+    expect((await store.searchThreads({ q: 'apples -zzzz' }, ctx)).data).toHaveLength(1);
+  });
+
+  it(`ranks only the ${MAX_RANKED_MESSAGES.toLocaleString()} most recent matching messages`, async () => {
+    const ctx = user();
+    // Five old threads that say it most, then more recent ones that say it once: set-based, as
+    // a thousand separate writes would take long on PGlite.
+    const old = await Promise.all([1, 2, 3, 4, 5].map(() => threadWith(ctx, 'Old', 'capybara '.repeat(20))));
+    await sql`
+      WITH threads AS (
+        INSERT INTO chatkit_threads (id, user_id, data, created_at)
+        SELECT 'thr_cap_' || ${ctx.userId} || '_' || g, ${ctx.userId}, '{"status":{"type":"active"},"metadata":{}}'::jsonb, now()
+        FROM generate_series(1, ${MAX_RANKED_MESSAGES}) g RETURNING id
+      )
+      INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
+      SELECT 'msg_' || id, id, 'user_message', 'one capybara', '{}'::jsonb, now() FROM threads`.execute(database.db);
+    const top = await store.searchThreads({ q: 'capybara', limit: 10 }, ctx);
+    expect(top.data).toHaveLength(10);
+    expect(top.data.filter((hit) => old.includes(hit.id))).toEqual([]);
+  });
+
+  it.skipIf(backend.name === 'pglite')(
+    `runs at most ${SEARCHES_PER_USER} searches of one user at once (a 429), and never holds up another user`,
+    async () => {
+      const busy = user();
+      const other = user();
+      await threadWith(busy, 'Busy', 'a wallaby');
+      await threadWith(other, 'Other', 'a wallaby');
+      // Every slot of `busy` held, as that many running searches hold them, from another session.
+      const { rows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(database.db);
+      const holder = new pg.Client({ connectionString: Object.assign(new URL(inject('postgresUrl')), { pathname: `/${rows[0]!.name}` }).toString() });
+      await holder.connect();
+      try {
+        for (let n = 1; n <= SEARCHES_PER_USER; n++) {
+          await holder.query('SELECT pg_advisory_lock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${busy.userId}:${n}`]);
+        }
+        await expect(store.searchThreads({ q: 'wallaby' }, busy)).rejects.toMatchObject({ status: 429, code: 'too_many_searches' });
+        expect((await store.searchThreads({ q: 'wallaby' }, other)).data).toHaveLength(1);
+        await holder.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${busy.userId}:1`]);
+        expect((await store.searchThreads({ q: 'wallaby' }, busy)).data).toHaveLength(1);
+      } finally {
+        await holder.end();
+      }
+      // A search releases its slot when it ends: many in a row all run.
+      for (let i = 0; i < SEARCHES_PER_USER * 3; i++) expect((await store.searchThreads({ q: 'wallaby' }, other)).data).toHaveLength(1);
+    },
+  );
 
   it('is one round trip', async () => {
     const ctx = user();

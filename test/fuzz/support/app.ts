@@ -12,10 +12,12 @@ import { openDatabase, type Database } from '../../../shared/db/connect.js';
 import { migrateToLatest } from '../../../shared/db/migrate.js';
 import type { AssistantMessageItem } from '../../../shared/protocol/index.js';
 import { EchoResponder } from '../../../shared/responder/echo-responder.js';
+import type { Responder } from '../../../shared/responder/responder.js';
 import { ChatKitServer, type ActionHandler } from '../../../shared/server/index.js';
 import { PostgresStore } from '../../../shared/store/postgres-store.js';
 import { createTestDatabase } from '../../support/backends.js';
 import { uid } from '../../support/fixtures.js';
+import { FUZZ_MESSAGE_MAX_CHARS } from './text.js';
 import { FUZZ_JWT_SECRET } from './tokens.js';
 
 /** Keeps the errors the app logs (the cause behind a 500), prints nothing. */
@@ -55,6 +57,8 @@ export interface FuzzApp {
   url: string;
   database: Database;
   store: PostgresStore;
+  /** Where the dev attachment store keeps its files. */
+  filesDir: string;
   /** What the app logged as errors since the last take. */
   takeErrors(): string[];
   /** Resolves when the work requests left running (a stream's persistence) is over. */
@@ -67,7 +71,7 @@ export interface FuzzApp {
  * real server, answering with the offline echo responder, with dev's disk attachment store; plus
  * actions (which dev leaves out) so that those requests reach the store as well.
  */
-export async function startFuzzApp(): Promise<FuzzApp> {
+export async function startFuzzApp(options: { responder?: Responder } = {}): Promise<FuzzApp> {
   const testDb = await createTestDatabase();
   const database = await openDatabase({ url: testDb.url });
   await migrateToLatest(database.db);
@@ -75,8 +79,15 @@ export async function startFuzzApp(): Promise<FuzzApp> {
   const logger = new RecordingLogger({ serviceName: 'chatkit-fuzz', logLevel: 'ERROR' });
   let url = '';
   const filesDir = mkdtempSync(join(tmpdir(), 'fuzz-files-'));
-  const files = new DiskAttachmentStore(filesDir, 'fuzz-secret', () => url);
-  const chatkit = new ChatKitServer({ store, responder: new EchoResponder(), actions, attachments: files, onError: (message, error) => logger.error(message, { error }) });
+  const files = new DiskAttachmentStore(filesDir, 'fuzz-secret', () => url, store);
+  const chatkit = new ChatKitServer({
+    store,
+    responder: options.responder ?? new EchoResponder(),
+    actions,
+    attachments: files,
+    messageMaxChars: FUZZ_MESSAGE_MAX_CHARS,
+    onError: (message, error) => logger.error(message, { error }),
+  });
   const { transport, settled } = devTransport(createTokenVerifier(authConfigFromEnv({ JWT_SECRET: FUZZ_JWT_SECRET })));
   const app = createDevApp({ api: { transport, logger, corsOrigins: ['*'] }, store, chatkit, files });
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 });
@@ -86,6 +97,7 @@ export async function startFuzzApp(): Promise<FuzzApp> {
     url,
     database,
     store,
+    filesDir,
     takeErrors: () => logger.errors.splice(0),
     settled,
     close: async () => {

@@ -1,10 +1,12 @@
 import fc from 'fast-check';
-import { anyJson, anyText } from './text.js';
+import { anyJson, anyText, largeText } from './text.js';
 import { attachmentRef, itemRef, ref, threadRef } from './refs.js';
 
 type Json = Record<string, unknown>;
 
-const inputText = fc.record({ type: fc.constant('input_text'), text: anyText(200) });
+// Now and then a large text: near and past the message limit, or more words than a search vector holds.
+const messageText = fc.oneof({ weight: 30, arbitrary: anyText(200) }, { weight: 1, arbitrary: largeText });
+const inputText = fc.record({ type: fc.constant('input_text'), text: messageText });
 const inputTag = fc.record(
   {
     type: fc.constant('input_tag'),

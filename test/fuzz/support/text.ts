@@ -42,10 +42,38 @@ export const hostileText: fc.Arbitrary<string> = fc
   .tuple(anyText(8), fc.oneof(hostileChar, loneSurrogate), anyText(8))
   .map(([before, bad, after]) => `${before}${bad}${after}`);
 
-/** A long string: from just past a schema's limit to hundreds of kilobytes. */
-export const hugeText: fc.Arbitrary<string> = fc
-  .tuple(fc.constantFrom(256, 501, 1025, 70_000, 300_000), fc.constantFrom('x', 'é', '\ud800', '\u0000', 'word '))
-  .map(([length, unit]) => unit.repeat(Math.ceil(length / unit.length)));
+/** The fuzz app's MESSAGE_MAX_CHARS: as high as a 1 MiB body allows, so that huge texts reach the store. */
+export const FUZZ_MESSAGE_MAX_CHARS = 1_000_000;
+
+/**
+ * `length` characters of distinct hyphenated words: each word its own lexeme and its two parts
+ * two more, the most a search vector can be asked to hold per character.
+ */
+export function distinctWords(length: number): string {
+  const words: string[] = [];
+  for (let n = 1, size = 0; size < length; n++) {
+    const word = `kw${n.toString(36)}-zq${(n * 7).toString(36)}`;
+    words.push(word);
+    size += word.length + 1;
+  }
+  return words.join(' ').slice(0, length);
+}
+
+/**
+ * Text around the message limit (one under, at, one over) and past what a search vector holds
+ * (900 KB of distinct words, under the body limit), and multi-byte text past the body limit.
+ */
+export const largeText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(FUZZ_MESSAGE_MAX_CHARS - 1, FUZZ_MESSAGE_MAX_CHARS, FUZZ_MESSAGE_MAX_CHARS + 1).map((length) => 'x'.repeat(length)),
+  fc.constantFrom(100_001, 900_000).map(distinctWords),
+  fc.constant('é'.repeat(600_000)),
+);
+
+/** A long string: from just past a schema's limit to hundreds of kilobytes, and the large texts above. */
+export const hugeText: fc.Arbitrary<string> = fc.oneof(
+  { weight: 3, arbitrary: fc.tuple(fc.constantFrom(256, 501, 1025, 70_000, 300_000), fc.constantFrom('x', 'é', '\ud800', '\u0000', 'word ')).map(([length, unit]) => unit.repeat(Math.ceil(length / unit.length))) },
+  { weight: 2, arbitrary: largeText },
+);
 
 /** An arbitrary JSON value, small and shallow, whose strings are hostile. */
 export const anyJson: fc.Arbitrary<unknown> = fc.jsonValue({ maxDepth: 3, stringUnit: fc.oneof(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }), hostileChar, loneSurrogate) });
