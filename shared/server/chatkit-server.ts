@@ -17,6 +17,7 @@ import {
   type UserMessageItem,
 } from '../protocol/index.js';
 import { toModelInput, type HistoryConverter } from '../responder/model-input.js';
+import { approvalClick, checkPause, DEFAULT_PAUSE_SECONDS, type ApprovalClick, type PauseRequest, type ResumedPause } from '../responder/paused-turn.js';
 import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
 import type { RequestContext, Store, TurnEnd, TurnLease } from '../store/store.js';
 import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
@@ -58,6 +59,8 @@ export interface ChatKitServerOptions {
    * most this long: an item that more events follow is shown as soon as they come or this passes.
    */
   lastItemWaitMs?: number | undefined;
+  /** How long a paused turn (a tool call waiting for approval) waits for its user's answer (default 24 h). */
+  pauseSeconds?: number | undefined;
   /** The most text one request may carry, in characters (default 100,000): see message-size.ts. */
   messageMaxChars?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
@@ -92,6 +95,10 @@ interface Turn {
   lease: TurnLease | null;
   /** Events already true in the store, sent before `stream_options`. */
   prefix: ThreadStreamEvent[];
+  /** The paused turn this turn took over, and how it was resolved. */
+  resumed?: ResumedPause | null | undefined;
+  /** Set by the responder: the turn ends waiting for its user's answer. */
+  pause?: PauseRequest | null | undefined;
 }
 
 /**
@@ -223,9 +230,11 @@ export class ChatKitServer {
       case 'threads.add_user_message': {
         const item = await this.userMessage(request.params.thread_id, request.params.input, ctx);
         const lease = this.lease();
-        const { thread, history } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
+        const { thread, history, paused } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
         await this.keepFiles(item, ctx);
-        return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }] });
+        // A message instead of an answer: what waited is denied, and the model told.
+        const resumed: ResumedPause | null = paused && { paused, resolution: { type: paused.expired ? 'expired' : 'superseded', at: item.created_at } };
+        return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }], resumed });
       }
       case 'threads.add_client_tool_output': {
         const lease = this.lease();
@@ -271,6 +280,8 @@ export class ChatKitServer {
         return answer({ thread, item: history.at(-1) as UserMessageItem, history, lease, prefix: [] });
       }
       case 'threads.custom_action': {
+        const click = approvalClick(request.params.action);
+        if (click) return this.answerPause(request.params, click, ctx, answer);
         const actions = this.requireActions();
         const { thread, sender } = await this.actionTarget(request.params, ctx);
         const action = request.params.action;
@@ -278,6 +289,27 @@ export class ChatKitServer {
         return this.run(turn, ctx, signal, waitUntil, (turnSignal) => actions.action(thread, action, sender, ctx, turnSignal));
       }
     }
+  }
+
+  /**
+   * A click on a confirmation widget resumes the paused turn it answers, as a turn of its own,
+   * on any instance: the store hands the paused turn over only if it still waits for that click.
+   */
+  private async answerPause(
+    params: { thread_id: string; item_id?: string | undefined },
+    click: ApprovalClick,
+    ctx: RequestContext,
+    answer: (turn: Turn) => AsyncIterable<ThreadStreamEvent>,
+  ) {
+    if (!params.item_id) throw new BadRequestError('threads.custom_action: params.item_id: an approval names the widget it answers', 'invalid_params');
+    const lease = this.lease();
+    const callIds = click.callId === undefined ? [] : [click.callId];
+    const start = { lease, historyLimit: this.historyWindow, answer: { itemId: params.item_id, callIds } };
+    const { thread, history, paused } = await this.store.beginTurn(params.thread_id, start, ctx);
+    const pausedTurn = paused!; // an answer that took the lease took the pause with it
+    const decided = callIds.length ? callIds : pausedTurn.pending;
+    const resolution = { type: 'decided' as const, decisions: decided.map((callId) => ({ callId, approved: click.approved })), by: ctx.userId, at: new Date().toISOString() };
+    return answer({ thread, item: null, history, lease, prefix: [], resumed: { paused: pausedTurn, resolution } });
   }
 
   protected requireActions(): ActionHandler {
@@ -371,6 +403,10 @@ export class ChatKitServer {
     return this.options.lastItemWaitMs ?? DEFAULT_LAST_ITEM_WAIT_MS;
   }
 
+  private get pauseSeconds(): number {
+    return this.options.pauseSeconds ?? DEFAULT_PAUSE_SECONDS;
+  }
+
   private get historyWindow(): number {
     return this.options.historyWindow ?? DEFAULT_HISTORY_WINDOW;
   }
@@ -389,6 +425,12 @@ export class ChatKitServer {
       ids: this.ids,
       history: async () => turn.history,
       modelInput: (converter) => this.modelInput(turn.history, converter),
+      resumed: turn.resumed ?? null,
+      pause: (request) => {
+        if (!turn.lease) throw new Error('only a turn that holds its thread can pause');
+        checkPause(request);
+        turn.pause = { ...request, pending: [...request.pending] };
+      },
     };
     yield* this.responder.respond(input, signal);
   }
@@ -437,11 +479,14 @@ export class ChatKitServer {
           if (isLast && event.type === 'thread.item.done') last = event;
           else yield* apply(event);
         }
-        // A turn stopped meanwhile stores its last item the ordinary way, before what a stop keeps.
+        // A turn stopped meanwhile stores its last item the ordinary way, before what a stop keeps;
+        // a stopped turn does not pause, so the prompt of its pause, which nothing would answer, goes.
         if (last && outer.aborted) {
           const stopped = last;
           last = null;
-          for await (const event of apply(stopped)) if (outer.reason instanceof ServerStopping) yield event;
+          if (stopped.item.id !== turn.pause?.itemId) {
+            for await (const event of apply(stopped)) if (outer.reason instanceof ServerStopping) yield event;
+          }
         }
       } catch (error) {
         if (!outer.aborted) {
@@ -457,14 +502,21 @@ export class ChatKitServer {
       }
       if (turn.lease) {
         const ready = title && !outer.aborted ? title.value() : undefined;
+        // Only a turn that ran to its end pauses; a stopped or failed one releases its thread.
+        const pause = turn.pause && !signal.aborted ? { ...turn.pause, seconds: this.pauseSeconds } : undefined;
         let stored: StoredThread | null;
         try {
-          stored = await this.endTurn(thread.id, turn.lease, ctx, { title: ready, lastItem: last?.item });
+          stored = await this.endTurn(thread, turn.lease, ctx, { title: ready, lastItem: last?.item, pause });
           released = true;
         } catch (error) {
           // The last item could not be stored: the client is not shown it as done.
           failed.abort(error);
           yield this.errorEvent(error);
+          return;
+        }
+        if (pause && !stored) {
+          // The turn outlived its lease: nothing was stored, and nothing waits for an answer.
+          yield { type: 'error', code: 'custom', message: 'This request could not be kept waiting for your answer; please ask again.', allow_retry: true };
           return;
         }
         if (last) {
@@ -490,9 +542,10 @@ export class ChatKitServer {
    * statement. With an item it is retried as any done item is (idempotent by id); without one,
    * a failure leaves the lease to expire.
    */
-  private endTurn(threadId: string, lease: TurnLease, ctx: RequestContext, end: TurnEnd): Promise<StoredThread | null> {
-    if (!end.lastItem) return this.store.endTurn(threadId, lease.id, ctx, end);
-    return this.storedOnce(() => this.store.endTurn(threadId, lease.id, ctx, end), null);
+  private endTurn(thread: StoredThread, lease: TurnLease, ctx: RequestContext, end: TurnEnd): Promise<StoredThread | null> {
+    if (!end.lastItem) return this.store.endTurn(thread.id, lease.id, ctx, end);
+    // A conflict on a retry means an earlier attempt committed: with a pause, the thread paused then.
+    return this.storedOnce(() => this.store.endTurn(thread.id, lease.id, ctx, end), end.pause ? thread : null);
   }
 
   private startTitle(item: UserMessageItem, signal: AbortSignal) {

@@ -58,7 +58,7 @@ describe('search_conversations', () => {
 
     // The model offered the tool, then read its output: my earlier thread, nobody else's.
     const [first, second] = modelRequests(h.model).slice(-2);
-    expect(first!.body.tools.map((t: { name: string }) => t.name)).toEqual(['search_conversations', 'get_time']);
+    expect(first!.body.tools.map((t: { name: string }) => t.name)).toEqual(['search_conversations', 'get_time', 'rename_conversation']);
     expect(first!.body).toMatchObject({ model: 'gpt-test', instructions: 'Be brief.', store: false });
     const output = second!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
     expect(output).toMatchObject({ call_id: 'call_search' });
@@ -116,7 +116,7 @@ describe('search_conversations', () => {
     await expect(server.process(JSON.stringify({ type: 'threads.create', params: { input: unknown } }), me, { signal: new AbortController().signal })).rejects.toMatchObject({
       status: 400,
       code: 'unknown_tool',
-      message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time',
+      message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time, rename_conversation',
     });
   });
 });
