@@ -15,8 +15,6 @@ import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-op
 export interface AgentHarness {
   store: PostgresStore;
   database: Database;
-  /** The test database's URL, for another connection (another instance) to the same data. */
-  databaseUrl: string;
   model: ScriptedOpenAI;
   client: OpenAI;
   /** The test database, directly (for a second session). */
@@ -43,7 +41,6 @@ export async function startAgentHarness(): Promise<AgentHarness> {
     databaseUrl: testDb.url,
     model,
     client,
-    databaseUrl: testDb.url,
     usage,
     errors,
     serverFor: (agent, options = {}, serverOptions = {}) =>
