@@ -26,7 +26,7 @@ export class SeedTurnStore extends PostgresStore {
     if (start.append) await this.seed.addThreadItem(threadId, start.append);
     const page = await this.seed.loadItems(threadId, undefined, start.historyLimit);
     const thread: StoredThread = { ...(row.data as ThreadMetadata), updated_at: new Date(row.updated_at).toISOString() };
-    return { thread, history: page.slice(0, start.historyLimit).reverse().map((item) => item.data as ThreadItem) };
+    return { thread, history: page.slice(0, start.historyLimit).reverse().map((item) => item.data as ThreadItem), paused: null };
   }
 
   override async addThreadItem(threadId: string, item: ThreadItem): Promise<void> {

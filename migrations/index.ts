@@ -4,6 +4,7 @@ import * as turnLease from './0002_turn_lease.js';
 import * as search from './0003_search.js';
 import * as boundedSearch from './0004_bounded_search.js';
 import * as attachmentThreads from './0005_attachment_threads.js';
+import * as pausedTurns from './0006_paused_turns.js';
 
 /**
  * Every migration, imported statically so that esbuild bundles them into the Lambda that
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_search': search,
   '0004_bounded_search': boundedSearch,
   '0005_attachment_threads': attachmentThreads,
+  '0006_paused_turns': pausedTurns,
 };

@@ -41,8 +41,22 @@ export class ConflictError extends ClientError {
 
 /** Another turn is answering in this thread; the client may send again once it is done. */
 export class ThreadBusyError extends ClientError {
-  constructor() {
-    super(409, 'thread_busy', 'This thread is still answering a previous message; try again when it is done');
+  constructor(message = 'This thread is still answering a previous message; try again when it is done') {
+    super(409, 'thread_busy', message);
+  }
+}
+
+/** An answer to a paused turn (e.g. an approval) that does not wait for it: answered already, or never asked. */
+export class PauseNotPendingError extends ClientError {
+  constructor(message = 'This request is not waiting for an answer: it was answered already, or the conversation moved on') {
+    super(409, 'not_pending', message);
+  }
+}
+
+/** An answer to a paused turn whose wait ran out. */
+export class PauseExpiredError extends ClientError {
+  constructor(readonly expiredAt: string) {
+    super(409, 'expired', `This request expired at ${expiredAt} and can no longer be answered; ask again`);
   }
 }
 

@@ -5,8 +5,10 @@ import {
   ToolInputGuardrailTripwireTriggered,
   ToolOutputGuardrailTripwireTriggered,
   type Agent,
+  type AgentInputItem,
   type ModelProvider,
   type ModelSettings,
+  type RunState,
   type RunStreamEvent,
   type StreamedRunResult,
 } from '@openai/agents-core';
@@ -15,6 +17,8 @@ import type { StoredThread, ThreadItem, ThreadStreamEvent } from '../protocol/in
 import { OpenAIResponder } from '../responder/openai-responder.js';
 import { fallbackTitle, type CancelledTurn, type Responder, type TurnInput } from '../responder/responder.js';
 import { toAgentInput } from './agent-input.js';
+import { pause, readPaused, resume, workflowToContinue, type PauseInput } from './approvals/approval-turn.js';
+import { UnreadablePauseError } from './approvals/paused-run.js';
 import type { Assistant } from './assistant-options.js';
 import { AsyncQueue } from './async-queue.js';
 import { AgentContext, type ContextCommand } from './context.js';
@@ -95,7 +99,8 @@ export class AgentResponder implements Responder {
     // Stops the run however this stream ends: cancelled, failed, or dropped by its reader.
     const stop = new AbortController();
     const runSignal = AbortSignal.any([signal, stop.signal]);
-    const queue = new AsyncQueue<Entry>();
+    // One queue per run: a run that carries on after its approvals were refused gets a new one.
+    let queue = new AsyncQueue<Entry>();
     const context = new AgentContext({
       thread: turn.thread,
       store: turn.store,
@@ -104,10 +109,14 @@ export class AgentResponder implements Responder {
       signal: runSignal,
       send: (command) => deliver(queue, command),
     });
+    // The paused turn this one took over, read first: a click's turn continues its workflow. One
+    // that cannot be read fails a click's turn; a new message is answered all the same.
+    const taken = takenOver(turn);
+    const continued = taken.paused && turn.resumed?.resolution.type === 'decided' ? workflowToContinue(taken.paused.record) : null;
     const mapper = new StreamEventMapper({
       threadId: turn.thread.id,
       ids: turn.ids,
-      leftOpen: workflowLeftOpen(history, turn.item !== null),
+      leftOpen: continued ? { item: continued, continues: true } : workflowLeftOpen(history, turn.item !== null),
       toolTask: this.options.toolTask,
       citations: this.options.citations,
       imageUrl: this.options.imageUrl,
@@ -119,16 +128,51 @@ export class AgentResponder implements Responder {
     });
     let result: StreamedRunResult<AgentContext, any> | undefined;
     try {
+      if (taken.unreadable) throw taken.unreadable;
       yield* mapper.start();
-      result = await this.runner.run(this.agentFor(turn, history), toAgentInput(await turn.modelInput(this.options.history)), {
-        stream: true,
-        signal: runSignal,
-        context,
-        ...(this.options.maxTurns ? { maxTurns: this.options.maxTurns } : {}),
-      });
-      void pump(result, queue);
-      yield* mapQueue(queue, mapper);
-      if (runSignal.aborted) return;
+      const agent = this.agentFor(turn, history);
+      let input: AgentInputItem[] | RunState<AgentContext, Agent<AgentContext, any>>;
+      let previous: PauseInput['previous'] = null;
+      const resumption = taken.paused && (await resume(turn.resumed!, taken.paused, agent, context, mapper, turn.thread.id));
+      if (resumption) yield* resumption.events;
+      if (resumption?.kind === 'run') {
+        input = resumption.state;
+        previous = { paused: resumption.paused, calls: resumption.calls };
+      } else {
+        input = toAgentInput(await turn.modelInput(this.options.history));
+        if (resumption) input.push({ role: 'system', content: resumption.note });
+      }
+      for (;;) {
+        result = await this.runner.run(agent, input, {
+          stream: true,
+          signal: runSignal,
+          // A restored run brings the context it was given back.
+          ...(Array.isArray(input) ? { context } : {}),
+          ...(this.options.maxTurns ? { maxTurns: this.options.maxTurns } : {}),
+        });
+        void pump(result, queue);
+        yield* mapQueue(queue, mapper);
+        if (runSignal.aborted) return;
+        const interruptions = result.interruptions ?? [];
+        if (interruptions.length === 0) break;
+        const pausing = pause({
+          result: { state: result.state, runContext: result.runContext, interruptions },
+          previous,
+          tasks: mapper,
+          finish: () => mapper.finish(null).events,
+          threadId: turn.thread.id,
+          ids: turn.ids,
+        });
+        if (pausing.kind === 'pause') {
+          turn.pause(pausing.request);
+          yield* pausing.events;
+          return;
+        }
+        // Nothing can wait: every call was denied with the reason, and the run carries on now.
+        yield* pausing.events;
+        input = result.state;
+        queue = new AsyncQueue<Entry>();
+      }
       const ending = mapper.finish(context.clientToolCall);
       if (ending.keepOpen) await keepWorkflowOpen(turn, ending.keepOpen);
       yield* ending.events;
@@ -284,10 +328,23 @@ function guardrailMessage(tripwire: Tripwire, fallback = DEFAULT_GUARDRAIL_MESSA
   return typeof info?.message === 'string' ? info.message : fallback;
 }
 
-/** A TurnError a tool threw: a failure whose message the user should read. */
+/** A TurnError a tool threw, or a paused run that cannot be read: a failure whose message the user should read. */
 function turnError(error: unknown): { message: string; allowRetry: boolean } | null {
-  for (const cause of causes(error)) if (cause instanceof TurnError) return { message: cause.message, allowRetry: cause.allowRetry };
+  for (const cause of causes(error)) {
+    if (cause instanceof TurnError) return { message: cause.message, allowRetry: cause.allowRetry };
+    if (cause instanceof UnreadablePauseError) return { message: 'This request can no longer be answered; please ask again.', allowRetry: false };
+  }
   return null;
+}
+
+/** The paused turn this turn took over, read; one a click cannot carry on is the click's failure, a message's turn just answers. */
+function takenOver(turn: TurnInput): { paused: ReturnType<typeof readPaused> | null; unreadable: unknown } {
+  if (!turn.resumed) return { paused: null, unreadable: null };
+  try {
+    return { paused: readPaused(turn.resumed), unreadable: null };
+  } catch (error) {
+    return { paused: null, unreadable: turn.resumed.resolution.type === 'decided' ? error : null };
+  }
 }
 
 /** The error and what it wraps: the SDK wraps a tool's error (ToolCallError.error); plain errors may carry a cause. */

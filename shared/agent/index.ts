@@ -1,6 +1,8 @@
 export { AgentResponder, DEFAULT_GUARDRAIL_MESSAGE, type AgentResponderOptions, type TurnUsage } from './agent-responder.js';
 export { citationToAnnotation, defaultCitations, type CitationConverters } from './annotations.js';
-export { assistantToolTask, createAssistant, DEFAULT_ASSISTANT_INSTRUCTIONS, type AssistantConfig } from './assistant.js';
+export type { ApprovalPrompt } from './approvals/calls.js';
+export { approvalWidget } from './approvals/widget.js';
+export { assistantToolTask, createAssistant, DEFAULT_ASSISTANT_INSTRUCTIONS, RENAME_CONVERSATION, renameConversation, type AssistantConfig } from './assistant.js';
 export type { Assistant, AssistantOptions } from './assistant-options.js';
 export { OfflineModel, OfflineModelProvider, offlineReply } from './offline-model.js';
 export { AgentContext, type ClientToolCallRequest, type WorkflowSummary } from './context.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TooManyRequestsError } from '../errors.js';
 import { serverTool } from './tools.js';
 
 export const SEARCH_CONVERSATIONS = 'search_conversations';
@@ -15,7 +16,14 @@ export const searchConversations = serverTool({
     'Query syntax: plain words (all must appear), "an exact phrase", OR between alternatives, -word to exclude. Words match as written.',
   parameters: z.object({ query: z.string().min(1).max(200).describe('The words to look for') }),
   execute: async ({ query }, context) => {
-    const hits = await context.store.searchThreads({ q: query, limit: HITS, excludeThreadId: context.thread.id }, context.requestContext);
+    const hits = await context.store
+      .searchThreads({ q: query, limit: HITS, excludeThreadId: context.thread.id }, context.requestContext)
+      .catch((error: unknown) => {
+        // The user's other searches hold every slot: the model can say so, the turn need not fail.
+        if (error instanceof TooManyRequestsError) return null;
+        throw error;
+      });
+    if (!hits) return JSON.stringify({ results: [], note: 'Searching is busy with the user’s other searches right now; try again in a moment.' });
     return JSON.stringify({
       results: hits.data.map((hit) => ({ thread_id: hit.id, title: hit.title, date: hit.matched_at, passage: hit.snippet })),
       ...(hits.data.length === 0 ? { note: 'No earlier conversation matches these words.' } : {}),

@@ -136,6 +136,27 @@ export class StreamEventMapper {
     return ended?.type === 'thread.item.replaced' && ended.item.type === 'workflow' ? ended.item : null;
   }
 
+  // ---- the tasks of calls that wait for approval (approvals/approval-turn.ts) ----
+
+  /** The task showing a call in the open workflow. */
+  toolTaskOf(callId: string): { workflowId: string; index: number; task: Task } | null {
+    const running = this.toolTasks.get(callId);
+    const open = this.workflows.current;
+    const task = running && open?.id === running.workflowId ? open.workflow.tasks[running.index] : undefined;
+    return running && task ? { ...running, task } : null;
+  }
+
+  /** Shows the call's task as `task` now. */
+  setToolTask(callId: string, task: Task): ThreadStreamEvent[] {
+    const shown = this.toolTaskOf(callId);
+    return shown ? this.shown.observe(this.workflows.updateTask(shown.workflowId, shown.index, task)) : [];
+  }
+
+  /** Tasks of the workflow this turn continues (a paused turn's) that show its calls, by call id. */
+  adoptToolTasks(workflowId: string, tasks: Record<string, number>): void {
+    for (const [callId, index] of Object.entries(tasks)) this.toolTasks.set(callId, { workflowId, index });
+  }
+
   // ---- run items: tool calls and handoffs ----
 
   private fromRunItem(event: Extract<RunStreamEvent, { type: 'run_item_stream_event' }>): ThreadStreamEvent[] {

@@ -1,6 +1,8 @@
 import { tool, type FunctionTool, type RunContext, type ToolToFinalOutputFunction } from '@openai/agents-core';
 import type { z } from 'zod';
 import type { JsonObject } from '../protocol/index.js';
+import type { ApprovalPrompt } from './approvals/calls.js';
+import { setApprovalPrompt } from './approvals/prompts.js';
 import type { AgentContext } from './context.js';
 
 type ToolParameters = z.ZodObject<any, any>;
@@ -13,6 +15,14 @@ export interface ServerToolOptions<P extends ToolParameters, R> {
   description: string;
   parameters: P;
   execute: (args: z.infer<P>, context: AgentContext, details?: ToolCallDetails) => R | Promise<R>;
+  /**
+   * Ask the user first: `true`, or a function of the call's arguments deciding per call. A call
+   * that needs approval pauses the turn with a confirmation widget (Approve / Deny); the tool
+   * runs only once approved, in the turn that the click starts, on whichever instance gets it.
+   */
+  needsApproval?: boolean | ((args: z.infer<P>, context: AgentContext) => boolean | Promise<boolean>) | undefined;
+  /** What the confirmation widget shows for a call (default: the tool's name, then each argument). */
+  approvalPrompt?: ((args: z.infer<P>) => ApprovalPrompt) | undefined;
 }
 
 /**
@@ -21,6 +31,7 @@ export interface ServerToolOptions<P extends ToolParameters, R> {
  * a message). The SDK's own `tool()` works too, but hands errors to the model as text instead.
  */
 export function serverTool<P extends ToolParameters, R>(options: ServerToolOptions<P, R>): FunctionTool<AgentContext, P, R> {
+  const { needsApproval, approvalPrompt } = options;
   // Typed through the SDK's own bound: its conditional types do not resolve for a generic P.
   const made = tool<ToolParameters, AgentContext, R>({
     name: options.name,
@@ -28,7 +39,13 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
     parameters: options.parameters,
     errorFunction: null,
     execute: (args: unknown, runContext?: RunContext<AgentContext>, details?: ToolCallDetails) => options.execute(args as z.infer<P>, contextOf(runContext), details),
+    ...(typeof needsApproval === 'function'
+      ? { needsApproval: async (runContext: RunContext, args: unknown) => needsApproval(args as z.infer<P>, contextOf(runContext as RunContext<AgentContext>)) }
+      : needsApproval
+        ? { needsApproval: true }
+        : {}),
   });
+  if (approvalPrompt) setApprovalPrompt(made, approvalPrompt);
   return made as unknown as FunctionTool<AgentContext, P, R>;
 }
 

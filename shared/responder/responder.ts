@@ -3,6 +3,7 @@ import type { IdGenerator } from '../ids.js';
 import type { StoredThread, ThreadItem, ThreadStreamEvent, UserMessageItem } from '../protocol/index.js';
 import type { RequestContext, Store } from '../store/store.js';
 import type { HistoryConverter } from './model-input.js';
+import type { PauseRequest, ResumedPause } from './paused-turn.js';
 
 /** What a responder gets for one turn. */
 export interface TurnInput {
@@ -20,6 +21,17 @@ export interface TurnInput {
   history(): Promise<ThreadItem[]>;
   /** The history as model input (`toModelInput`, through `converter` when given), with the attachments' contents resolved. */
   modelInput(converter?: HistoryConverter): Promise<ResponseInputItem[]>;
+  /**
+   * The paused turn this turn took over (its user answered it, wrote a new message instead, or
+   * its wait ran out): the responder carries it on or tells the model. Null for most turns.
+   */
+  resumed: ResumedPause | null;
+  /**
+   * Ends the turn waiting for its user's answer (shared/responder/paused-turn.ts): the server
+   * stores the request with the turn's last item and keeps the thread held for the wait. Call
+   * it before the last event; it throws when the request exceeds the bounds.
+   */
+  pause(request: PauseRequest): void;
 }
 
 /** A turn the client cancelled, as the server hands it to a responder's `cancelled`. */

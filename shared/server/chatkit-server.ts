@@ -1,10 +1,8 @@
-import { databaseFault } from '../db/faults.js';
-import { BadRequestError, ClientError, ConflictError, NotEnabledError, NotFoundError, ServerStopping } from '../errors.js';
+import { BadRequestError, NotEnabledError } from '../errors.js';
 import { defaultIds, type IdGenerator } from '../ids.js';
 import {
   isStreamingRequest,
   type Action,
-  type AssistantMessageItem,
   type Attachment,
   type ClientToolCallItem,
   type FeedbackKind,
@@ -17,15 +15,18 @@ import {
   type UserMessageItem,
 } from '../protocol/index.js';
 import { toModelInput, type HistoryConverter } from '../responder/model-input.js';
-import { fallbackTitle, type Responder, type Transcriber, type TurnInput } from '../responder/responder.js';
-import type { RequestContext, Store, TurnEnd, TurnLease } from '../store/store.js';
-import { clientAttachment, clientEvent, clientItems, clientThread } from './client-json.js';
+import { approvalClick, checkPause, type ApprovalClick, type ResumedPause } from '../responder/paused-turn.js';
+import type { Responder, Transcriber, TurnInput } from '../responder/responder.js';
+import type { RequestContext, Store, TurnLease } from '../store/store.js';
+import { clientAttachment, clientItems, clientThread } from './client-json.js';
 import { attachmentsForModel } from './attachment-input.js';
 import { checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteFiles, deleteThreadAndFiles, type AttachmentPolicy, type AttachmentStore } from './attachment-store.js';
-import { markLast } from './last-event.js';
 import { checkTextSize, DEFAULT_MESSAGE_MAX_CHARS } from './message-size.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
+import { TurnRunner, type Turn } from './turn-runner.js';
+
+export { CANCELLED_NOTE, INTERRUPTED_NOTE } from './turn-runner.js';
 
 export type ChatKitResult =
   | { kind: 'json'; body: unknown }
@@ -58,6 +59,8 @@ export interface ChatKitServerOptions {
    * most this long: an item that more events follow is shown as soon as they come or this passes.
    */
   lastItemWaitMs?: number | undefined;
+  /** How long a paused turn (a tool call waiting for approval) waits for its user's answer (default 24 h). */
+  pauseSeconds?: number | undefined;
   /** The most text one request may carry, in characters (default 100,000): see message-size.ts. */
   messageMaxChars?: number | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
@@ -71,29 +74,9 @@ export interface RequestOptions {
   waitUntil?: ((work: Promise<unknown>) => void) | undefined;
 }
 
-/** The note a cancelled turn leaves for the model, so the next turn does not carry on the old answer. */
-export const CANCELLED_NOTE = 'The user cancelled the previous response before it finished; do not continue it unless asked.';
-/** The note an interrupted turn leaves: the user was told and may ask again. */
-export const INTERRUPTED_NOTE = 'The previous response was cut off by the server before it finished; the user was told it was interrupted.';
-
 const ITEMS_PAGE = 20;
 const DEFAULT_HISTORY_WINDOW = 40;
 const DEFAULT_TURN_SECONDS = 300;
-const DEFAULT_LAST_ITEM_WAIT_MS = 25;
-/** Attempts at writing an item the client was shown as done, across dropped connections. */
-const DONE_WRITE_ATTEMPTS = 3;
-
-/** One streamed answer: what it answers and what it holds. */
-interface Turn {
-  thread: StoredThread;
-  /** The message being answered; null after a tool output or a structured input. */
-  item: UserMessageItem | null;
-  history: ThreadItem[];
-  lease: TurnLease | null;
-  /** Events already true in the store, sent before `stream_options`. */
-  prefix: ThreadStreamEvent[];
-}
-
 /**
  * The ChatKit protocol over a Store and a Responder. `process` validates the request and does
  * every check that can fail (ownership, a thread busy with another turn) before it returns, so
@@ -104,11 +87,13 @@ export class ChatKitServer {
   protected readonly store: Store;
   protected readonly responder: Responder;
   protected readonly ids: IdGenerator;
+  private readonly turns: TurnRunner;
 
   constructor(protected readonly options: ChatKitServerOptions) {
     this.store = options.store;
     this.responder = options.responder;
     this.ids = options.ids ?? defaultIds;
+    this.turns = new TurnRunner({ ...options, ids: this.ids });
   }
 
   /** The tools a client may pick with `inference_options.tool_choice`. */
@@ -200,7 +185,7 @@ export class ChatKitServer {
     // then loads during that round trip rather than before it.
     if (this.responder.prepare) setImmediate(() => this.responder.prepare?.());
     const answer = (turn: Turn, lead: ThreadStreamEvent[] = []) =>
-      this.run(turn, ctx, signal, waitUntil, (turnSignal) => this.respond(turn, ctx, lead, turnSignal));
+      this.turns.run(turn, ctx, signal, waitUntil, (turnSignal) => this.respond(turn, ctx, lead, turnSignal));
     switch (request.type) {
       case 'threads.create': {
         const now = new Date().toISOString();
@@ -223,9 +208,11 @@ export class ChatKitServer {
       case 'threads.add_user_message': {
         const item = await this.userMessage(request.params.thread_id, request.params.input, ctx);
         const lease = this.lease();
-        const { thread, history } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
+        const { thread, history, paused } = await this.store.beginTurn(item.thread_id, { lease, historyLimit: this.historyWindow, append: item }, ctx);
         await this.keepFiles(item, ctx);
-        return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }] });
+        // A message instead of an answer: what waited is denied, and the model told.
+        const resumed: ResumedPause | null = paused && { paused, resolution: { type: paused.expired ? 'expired' : 'superseded', at: item.created_at } };
+        return answer({ thread, item, history, lease, prefix: [{ type: 'thread.item.done', item }], resumed });
       }
       case 'threads.add_client_tool_output': {
         const lease = this.lease();
@@ -244,7 +231,7 @@ export class ChatKitServer {
           return answer({ thread, item: null, history: [...rest, completed], lease, prefix: [] });
         } catch (error) {
           // Refused before any stream: the thread is free again at once, not when the lease expires.
-          await this.releaseQuietly(thread.id, lease, ctx);
+          await this.turns.release(thread.id, lease, ctx);
           throw error;
         }
       }
@@ -271,13 +258,36 @@ export class ChatKitServer {
         return answer({ thread, item: history.at(-1) as UserMessageItem, history, lease, prefix: [] });
       }
       case 'threads.custom_action': {
+        const click = approvalClick(request.params.action);
+        if (click) return this.answerPause(request.params, click, ctx, answer);
         const actions = this.requireActions();
         const { thread, sender } = await this.actionTarget(request.params, ctx);
         const action = request.params.action;
         const turn: Turn = { thread, item: null, history: [], lease: null, prefix: [] };
-        return this.run(turn, ctx, signal, waitUntil, (turnSignal) => actions.action(thread, action, sender, ctx, turnSignal));
+        return this.turns.run(turn, ctx, signal, waitUntil, (turnSignal) => actions.action(thread, action, sender, ctx, turnSignal));
       }
     }
+  }
+
+  /**
+   * A click on a confirmation widget resumes the paused turn it answers, as a turn of its own,
+   * on any instance: the store hands the paused turn over only if it still waits for that click.
+   */
+  private async answerPause(
+    params: { thread_id: string; item_id?: string | undefined },
+    click: ApprovalClick,
+    ctx: RequestContext,
+    answer: (turn: Turn) => AsyncIterable<ThreadStreamEvent>,
+  ) {
+    if (!params.item_id) throw new BadRequestError('threads.custom_action: params.item_id: an approval names the widget it answers', 'invalid_params');
+    const lease = this.lease();
+    const callIds = click.callId === undefined ? [] : [click.callId];
+    const start = { lease, historyLimit: this.historyWindow, answer: { itemId: params.item_id, callIds } };
+    const { thread, history, paused } = await this.store.beginTurn(params.thread_id, start, ctx);
+    const pausedTurn = paused!; // an answer that took the lease took the pause with it
+    const decided = callIds.length ? callIds : pausedTurn.pending;
+    const resolution = { type: 'decided' as const, decisions: decided.map((callId) => ({ callId, approved: click.approved })), by: ctx.userId, at: new Date().toISOString() };
+    return answer({ thread, item: null, history, lease, prefix: [], resumed: { paused: pausedTurn, resolution } });
   }
 
   protected requireActions(): ActionHandler {
@@ -367,10 +377,6 @@ export class ChatKitServer {
     return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined, converter);
   }
 
-  private get lastItemWaitMs(): number {
-    return this.options.lastItemWaitMs ?? DEFAULT_LAST_ITEM_WAIT_MS;
-  }
-
   private get historyWindow(): number {
     return this.options.historyWindow ?? DEFAULT_HISTORY_WINDOW;
   }
@@ -389,254 +395,14 @@ export class ChatKitServer {
       ids: this.ids,
       history: async () => turn.history,
       modelInput: (converter) => this.modelInput(turn.history, converter),
+      resumed: turn.resumed ?? null,
+      pause: (request) => {
+        if (!turn.lease) throw new Error('only a turn that holds its thread can pause');
+        checkPause(request);
+        turn.pause = { ...request, pending: [...request.pending] };
+      },
     };
     yield* this.responder.respond(input, signal);
   }
 
-  /**
-   * Forwards the producer's events, persisting what they say, and keeps the thread in step.
-   * Ends the same way whatever happens: a client that left gets its partial answer kept and a
-   * hidden note; a server stop tells the client what was kept; an error is one `error` event;
-   * the lease is released and a title that came in time is sent.
-   */
-  private async *run(
-    turn: Turn,
-    ctx: RequestContext,
-    outer: AbortSignal,
-    waitUntil: RequestOptions['waitUntil'],
-    produce: (signal: AbortSignal) => AsyncIterable<ThreadStreamEvent>,
-  ): AsyncGenerator<ThreadStreamEvent> {
-    const { thread } = turn;
-    // The server's own reason to stop the producer: a failed write (the thread was deleted).
-    const failed = new AbortController();
-    const signal = AbortSignal.any([outer, failed.signal]);
-    const pending = new Map<string, ThreadItem>();
-    const title = turn.item && !thread.title ? this.startTitle(turn.item, signal) : null;
-    let saved = threadState(thread);
-    let released = false;
-    // The turn's last item when it is a done item: stored with the thread's release, then shown.
-    let last: Extract<ThreadStreamEvent, { type: 'thread.item.done' }> | null = null;
-    const apply = async function* (this: ChatKitServer, event: ThreadStreamEvent): AsyncGenerator<ThreadStreamEvent> {
-      await this.persist(thread.id, event, pending, ctx);
-      const visible = clientEvent(event);
-      if (visible) yield visible;
-      // After the event that changed it, as the reference orders it.
-      if (threadState(thread) !== saved) {
-        await this.store.saveThread(thread, ctx);
-        saved = threadState(thread);
-        yield { type: 'thread.updated', thread: clientThread(thread) };
-      }
-    }.bind(this);
-    try {
-      for (const event of turn.prefix) yield clientEvent(event)!;
-      yield { type: 'stream_options', stream_options: { allow_cancel: await this.allowCancel(thread) } };
-      try {
-        const endsWithDone = (event: ThreadStreamEvent) => turn.lease !== null && event.type === 'thread.item.done';
-        for await (const { value: event, last: isLast } of markLast(produce(signal), endsWithDone, this.lastItemWaitMs)) {
-          if (signal.aborted) break;
-          if (isLast && event.type === 'thread.item.done') last = event;
-          else yield* apply(event);
-        }
-        // A turn stopped meanwhile stores its last item the ordinary way, before what a stop keeps.
-        if (last && outer.aborted) {
-          const stopped = last;
-          last = null;
-          for await (const event of apply(stopped)) if (outer.reason instanceof ServerStopping) yield event;
-        }
-      } catch (error) {
-        if (!outer.aborted) {
-          failed.abort(error);
-          yield this.errorEvent(error);
-        }
-      }
-
-      if (outer.aborted && outer.reason instanceof ServerStopping) {
-        yield* this.keepInterruptedTurn(thread.id, pending, ctx);
-      } else if (outer.aborted) {
-        await this.keepCancelledTurn(thread, pending, ctx);
-      }
-      if (turn.lease) {
-        const ready = title && !outer.aborted ? title.value() : undefined;
-        let stored: StoredThread | null;
-        try {
-          stored = await this.endTurn(thread.id, turn.lease, ctx, { title: ready, lastItem: last?.item });
-          released = true;
-        } catch (error) {
-          // The last item could not be stored: the client is not shown it as done.
-          failed.abort(error);
-          yield this.errorEvent(error);
-          return;
-        }
-        if (last) {
-          pending.delete(last.item.id);
-          yield clientEvent(last)!;
-        }
-        if (ready !== undefined && stored?.title && stored.title !== thread.title) {
-          thread.title = stored.title;
-          yield { type: 'thread.updated', thread: clientThread(thread) };
-        } else if (title && ready === undefined && !signal.aborted) {
-          // The answer is done and the title is not: the stream closes now; the title lands later.
-          const late = title.promise.then((text) => this.store.setTitleIfUntitled(thread.id, text, ctx));
-          waitUntil?.(late.catch((error) => this.options.onError?.('could not save the title', error)));
-        }
-      }
-    } finally {
-      if (turn.lease && !released) await this.releaseQuietly(thread.id, turn.lease, ctx);
-    }
-  }
-
-  /**
-   * Ends the turn: the lease released, a title that came in time, and the last item, in one
-   * statement. With an item it is retried as any done item is (idempotent by id); without one,
-   * a failure leaves the lease to expire.
-   */
-  private endTurn(threadId: string, lease: TurnLease, ctx: RequestContext, end: TurnEnd): Promise<StoredThread | null> {
-    if (!end.lastItem) return this.store.endTurn(threadId, lease.id, ctx, end);
-    return this.storedOnce(() => this.store.endTurn(threadId, lease.id, ctx, end), null);
-  }
-
-  private startTitle(item: UserMessageItem, signal: AbortSignal) {
-    const text = item.content.map((part) => part.text).join('');
-    let value: string | undefined;
-    const promise = this.responder.title(text, signal).catch(() => fallbackTitle(text));
-    void promise.then((title) => (value = title));
-    return { promise, value: () => value };
-  }
-
-  private errorEvent(error: unknown): ThreadStreamEvent {
-    if (error instanceof NotFoundError) {
-      return { type: 'error', code: 'custom', message: 'This conversation was deleted while the answer was being written.', allow_retry: false };
-    }
-    if (!(error instanceof ClientError)) this.options.onError?.('the turn failed', error);
-    return { type: 'error', code: 'stream.error', allow_retry: true };
-  }
-
-  /** Writes happen when an item is done, replaced or removed: never per delta. */
-  private async persist(threadId: string, event: ThreadStreamEvent, pending: Map<string, ThreadItem>, ctx: RequestContext) {
-    switch (event.type) {
-      case 'thread.item.added':
-        pending.set(event.item.id, structuredClone(event.item));
-        break;
-      case 'thread.item.updated': {
-        const shown = pending.get(event.item_id);
-        const update = event.update;
-        // What a cancelled turn hands its responder: partial answers and workflows as they last were.
-        if (shown?.type === 'workflow' && (update.type === 'workflow.task.added' || update.type === 'workflow.task.updated')) {
-          shown.workflow.tasks[update.task_index] = structuredClone(update.task);
-          break;
-        }
-        if (shown?.type !== 'assistant_message') break;
-        const message = shown;
-        if (update.type === 'assistant_message.content_part.added' || update.type === 'assistant_message.content_part.done') {
-          message.content[update.content_index] = structuredClone(update.content);
-        } else if (update.type === 'assistant_message.content_part.text_delta') {
-          const part = (message.content[update.content_index] ??= { type: 'output_text', text: '', annotations: [] });
-          part.text += update.delta;
-        } else if (update.type === 'assistant_message.content_part.annotation_added') {
-          message.content[update.content_index]?.annotations.splice(update.annotation_index, 0, update.annotation);
-        }
-        break;
-      }
-      case 'thread.item.done':
-        pending.delete(event.item.id);
-        await this.addDoneItem(threadId, event.item, ctx);
-        break;
-      case 'thread.item.replaced':
-        pending.delete(event.item.id);
-        await this.store.saveItem(threadId, event.item, ctx);
-        break;
-      case 'thread.item.removed':
-        pending.delete(event.item_id);
-        // An item shown but never stored (still streaming when the responder takes it back) has
-        // no row: nothing to delete, as a DELETE of no rows in the reference's stores.
-        await this.store.deleteThreadItem(threadId, event.item_id, ctx).catch((error: unknown) => {
-          if (!(error instanceof NotFoundError)) throw error;
-        });
-        break;
-    }
-  }
-
-  /**
-   * An item the client is about to be shown as done must be stored: the write is tried again,
-   * on a new connection, when the connection drops or times out under it. It is idempotent by
-   * id, so a conflict on a later attempt means an earlier one did commit.
-   */
-  private addDoneItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void> {
-    return this.storedOnce(() => this.store.addThreadItem(threadId, item, ctx), undefined);
-  }
-
-  /** Runs a write that stores a done item until it succeeds, a conflict shows an earlier attempt did, or it fails for good. */
-  private async storedOnce<T>(write: () => Promise<T>, committedEarlier: T): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (error) {
-        if (attempt > 1 && error instanceof ConflictError) return committedEarlier;
-        if (attempt === DONE_WRITE_ATTEMPTS || databaseFault(error) === null) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 100 * 4 ** (attempt - 1)));
-      }
-    }
-  }
-
-  /** Non-empty partial answers, as they were when the stream stopped. */
-  private partialAnswers(pending: Map<string, ThreadItem>): AssistantMessageItem[] {
-    return [...pending.values()]
-      .filter((item): item is AssistantMessageItem => item.type === 'assistant_message')
-      .map((message) => ({ ...message, content: message.content.filter((part) => part && part.text.trim().length > 0) }))
-      .filter((message) => message.content.length > 0);
-  }
-
-  /** What a cancelled turn keeps: the responder's choice, else its non-empty partial answers and a hidden note. */
-  private async keepCancelledTurn(thread: StoredThread, pending: Map<string, ThreadItem>, ctx: RequestContext) {
-    const keepDefault = async () => {
-      for (const message of this.partialAnswers(pending)) await this.addDoneItem(thread.id, message, ctx);
-      await this.store.addThreadItem(thread.id, this.hiddenNote(thread.id, CANCELLED_NOTE), ctx);
-    };
-    try {
-      if (this.responder.cancelled) await this.responder.cancelled({ thread, pending: [...pending.values()].map((item) => structuredClone(item)), store: this.store, ctx, keepDefault });
-      else await keepDefault();
-    } catch (error) {
-      this.options.onError?.('could not save the cancelled turn', error);
-    }
-  }
-
-  /** The responder's say on whether the client may stop the turn; a responder that cannot answer (it failed to load) leaves the default. */
-  private async allowCancel(thread: StoredThread): Promise<boolean> {
-    try {
-      return (await this.responder.allowCancel?.(thread)) ?? true;
-    } catch {
-      return true;
-    }
-  }
-
-  /** The server stopped the turn with the client still there: it is shown what was kept, then told. */
-  private async *keepInterruptedTurn(threadId: string, pending: Map<string, ThreadItem>, ctx: RequestContext): AsyncGenerator<ThreadStreamEvent> {
-    try {
-      for (const message of this.partialAnswers(pending)) {
-        await this.addDoneItem(threadId, message, ctx);
-        yield { type: 'thread.item.done', item: message };
-      }
-      await this.store.addThreadItem(threadId, this.hiddenNote(threadId, INTERRUPTED_NOTE), ctx);
-    } catch (error) {
-      this.options.onError?.('could not save the interrupted turn', error);
-    }
-    yield { type: 'error', code: 'stream.error', message: 'The response was interrupted before it finished.', allow_retry: true };
-  }
-
-  private hiddenNote(threadId: string, content: string): ThreadItem {
-    return { id: this.ids('sdk_hidden_context'), thread_id: threadId, created_at: new Date().toISOString(), type: 'sdk_hidden_context', content };
-  }
-
-  private async releaseQuietly(threadId: string, lease: TurnLease, ctx: RequestContext) {
-    try {
-      await this.store.endTurn(threadId, lease.id, ctx);
-    } catch (error) {
-      this.options.onError?.('could not release the thread (its lease will expire)', error);
-    }
-  }
-}
-
-function threadState(thread: StoredThread): string {
-  const { updated_at: _, ...state } = thread;
-  return JSON.stringify(state);
 }

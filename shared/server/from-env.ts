@@ -35,6 +35,7 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     attachmentPolicy: attachmentPolicyFromEnv(env),
     historyWindow: positiveInteger(env, 'CHATKIT_HISTORY_ITEMS'),
     turnSeconds: positiveInteger(env, 'TURN_MAX_SECONDS'),
+    pauseSeconds: positiveInteger(env, 'APPROVAL_EXPIRY_SECONDS'),
     messageMaxChars: positiveInteger(env, 'MESSAGE_MAX_CHARS'),
     onError: (message, error) => log.error(message, { error }),
   };

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { retryIfTerminated } from '../db/connect.js';
-import { BadRequestError, ConflictError, NotFoundError, ThreadBusyError } from '../errors.js';
+import { BadRequestError, ConflictError, NotFoundError, PauseExpiredError, PauseNotPendingError, ThreadBusyError } from '../errors.js';
 import type { Attachment, FeedbackKind, Page, PageRequest, StoredThread, ThreadItem, ThreadMetadata } from '../protocol/index.js';
 import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
@@ -93,15 +93,25 @@ export class PostgresStore implements Store {
     const id = storableText(threadId);
     const appended = start.append ? itemRow(threadId, start.append) : null;
     const retryAfter = start.retryAfter === undefined ? null : storableText(start.retryAfter);
+    const answer = start.answer ? { itemId: storableText(start.answer.itemId), callIds: start.answer.callIds.map(storableText) } : null;
+    // A message or an answer may take the lease from the paused turn that holds it.
+    const takesOver = appended !== null || answer !== null;
     const historyLimit = Math.max(0, start.historyLimit - (appended ? 1 : 0));
-    // One statement, so one round trip before the answer can start. Every part sees the items as
+    // One statement, so one round trip before the answer can start. Every part sees the rows as
     // they were before it began: the history leaves out what a retry removes (seq after the
     // pivot) and cannot see the appended message, which the caller already has. A concurrent
-    // turn that took the lease first makes the UPDATE re-check its row and match nothing; then
-    // nothing is appended and no attachment is bound (the message was refused).
-    const { rows } = await sql<{ owned: boolean; pivot: boolean | null; data: ThreadRow['data'] | null; updated_at: Date | null; history: ThreadItem[] }>`
+    // turn that took the lease first makes the UPDATE re-check its row and match nothing: the
+    // paused turn's holder id, read from the snapshot, no longer names the lease; then nothing is
+    // appended and no attachment is bound (the message was refused). The paused turn goes with
+    // the lease it held (or with any lease after its wait ran out), returned once.
+    const { rows } = await sql<BeginTurnRow>`
       WITH owned AS (
-        SELECT id FROM chatkit_threads WHERE id = ${id} AND user_id = ${ctx.userId}
+        SELECT id, turn_id FROM chatkit_threads WHERE id = ${id} AND user_id = ${ctx.userId}
+      ), paused AS (
+        SELECT p.turn_id, p.item_id, p.pending, p.expires_at, p.expires_at <= now() AS expired, p.turn_id = owned.turn_id AS holds
+        FROM chatkit_paused_turns p JOIN owned ON p.thread_id = owned.id
+      ), answerable AS (
+        SELECT 1 FROM paused WHERE NOT expired AND item_id = ${answer?.itemId ?? null} AND pending @> ${answer?.callIds ?? []}::text[]
       ), pivot AS (
         SELECT i.seq, i.type = 'user_message' AS is_message
         FROM chatkit_thread_items i JOIN owned ON i.thread_id = owned.id
@@ -111,9 +121,14 @@ export class PostgresStore implements Store {
         SET turn_id = ${start.lease.id}, turn_expires_at = now() + ${start.lease.seconds}::int * interval '1 second',
             updated_at = CASE WHEN ${appended !== null} THEN greatest(t.updated_at, now()) ELSE t.updated_at END
         WHERE t.id = ${id} AND t.user_id = ${ctx.userId}
-          AND (t.turn_expires_at IS NULL OR t.turn_expires_at <= now())
+          AND (t.turn_expires_at IS NULL OR t.turn_expires_at <= now()
+               OR (${takesOver} AND t.turn_id = (SELECT turn_id FROM paused WHERE holds AND NOT expired)))
+          AND (${answer !== null} = false OR EXISTS (SELECT 1 FROM answerable))
           AND (${retryAfter}::text IS NULL OR EXISTS (SELECT 1 FROM pivot WHERE is_message))
         RETURNING t.id, t.data, t.updated_at
+      ), taken AS (
+        DELETE FROM chatkit_paused_turns p USING leased WHERE p.thread_id = leased.id
+        RETURNING p.item_id, p.pending, p.state, p.created_at, p.expires_at, p.expires_at <= now() AS expired
       ), removed AS (
         DELETE FROM chatkit_thread_items i USING leased, pivot
         WHERE i.thread_id = leased.id AND i.seq > pivot.seq
@@ -131,7 +146,10 @@ export class PostgresStore implements Store {
         ORDER BY i.seq DESC LIMIT ${historyLimit}
       )
       SELECT EXISTS (SELECT 1 FROM owned) AS owned, (SELECT is_message FROM pivot) AS pivot, leased.data, leased.updated_at,
-             (SELECT coalesce(json_agg(h.data ORDER BY h.seq), '[]'::json) FROM history h) AS history
+             (SELECT coalesce(json_agg(h.data ORDER BY h.seq), '[]'::json) FROM history h) AS history,
+             (SELECT json_build_object('item_id', item_id, 'pending', pending, 'expires_at', expires_at, 'expired', expired, 'holds', holds) FROM paused) AS seen,
+             (SELECT json_build_object('item_id', item_id, 'pending', pending, 'state', state, 'created_at', created_at, 'expires_at', expires_at, 'expired', expired)
+              FROM taken) AS taken
       FROM (SELECT 1) one LEFT JOIN leased ON true`
       .execute(this.db)
       .catch(rethrow(`an item with id ${start.append?.id} already exists`));
@@ -139,41 +157,70 @@ export class PostgresStore implements Store {
     if (!row.owned) throw new NotFoundError('thread');
     if (retryAfter !== null && row.pivot === null) throw new NotFoundError('item');
     if (retryAfter !== null && !row.pivot) throw new BadRequestError('a retry starts after a user message', 'not_user_message');
-    if (!row.data || !row.updated_at) throw new ThreadBusyError();
+    if (!row.data || !row.updated_at) {
+      const seen = row.seen;
+      if (answer) {
+        if (seen?.item_id === answer.itemId && seen.expired) throw new PauseExpiredError(new Date(seen.expires_at).toISOString());
+        throw new PauseNotPendingError();
+      }
+      if (seen?.holds && !seen.expired) throw new ThreadBusyError(AWAITING_ANSWER);
+      throw new ThreadBusyError();
+    }
+    const taken = row.taken;
     return {
       thread: storedThread({ data: row.data, updated_at: row.updated_at }),
       history: start.append ? [...row.history, start.append] : row.history,
+      paused: taken && {
+        itemId: taken.item_id,
+        pending: taken.pending,
+        state: taken.state,
+        pausedAt: new Date(taken.created_at).toISOString(),
+        expiresAt: new Date(taken.expires_at).toISOString(),
+        expired: taken.expired,
+      },
     };
   }
 
   async endTurn(threadId: string, leaseId: string, ctx: RequestContext, end: TurnEnd = {}): Promise<StoredThread | null> {
-    const { title, lastItem } = end;
+    const { title, lastItem, pause } = end;
     const item = lastItem ? itemRow(threadId, lastItem) : null;
     const titled = title === undefined ? null : storableText(title);
-    // One statement, so a turn's end is one round trip: the last item and the release together.
-    // SET sees the row as it was: only the holder releases the lease and titles the thread (if
-    // untitled). Without an item the row must be held to match; with one it need only exist,
-    // as for addThreadItem, and the item is inserted through the CTE only if it does.
+    const paused = pause ? { itemId: storableText(pause.itemId), pending: pause.pending.map(storableText), state: storableText(pause.state), seconds: pause.seconds } : null;
+    // One statement, so a turn's end is one round trip: the last item, the pause and the release
+    // together. SET sees the row as it was: only the holder releases the lease (or, pausing,
+    // keeps it for the wait) and titles the thread (if untitled). Without an item, or with a
+    // pause, the row must be held to match; with an item alone it need only exist, as for
+    // addThreadItem. The item and the pause are inserted through the CTE only if it matched.
     const { rows } = await sql<ThreadRow>`
       WITH thread AS (
         UPDATE chatkit_threads
-        SET turn_id = CASE WHEN turn_id = ${leaseId} THEN NULL ELSE turn_id END,
-            turn_expires_at = CASE WHEN turn_id = ${leaseId} THEN NULL ELSE turn_expires_at END,
+        SET turn_id = CASE WHEN turn_id = ${leaseId} AND ${paused === null} THEN NULL ELSE turn_id END,
+            turn_expires_at = CASE WHEN turn_id IS DISTINCT FROM ${leaseId} THEN turn_expires_at
+                                   WHEN ${paused !== null} THEN now() + ${paused?.seconds ?? 0}::int * interval '1 second'
+                                   ELSE NULL END,
             updated_at = CASE WHEN ${item !== null} THEN greatest(updated_at, now()) ELSE updated_at END,
             data = CASE WHEN turn_id = ${leaseId} AND ${titled}::text IS NOT NULL AND data->>'title' IS NULL
                         THEN jsonb_set(data, '{title}', to_jsonb(${titled}::text)) ELSE data END
-        WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId} AND (${item !== null} OR turn_id = ${leaseId})
-        RETURNING id, data, updated_at
+        WHERE id = ${storableText(threadId)} AND user_id = ${ctx.userId}
+          AND ((${item !== null} AND ${paused === null}) OR turn_id = ${leaseId})
+        RETURNING id, data, updated_at, turn_expires_at
       ), item AS (
         INSERT INTO chatkit_thread_items (id, thread_id, type, content_text, data, created_at)
         SELECT ${item?.id ?? null}, thread.id, ${item?.type ?? null}, ${item?.content_text ?? null}, ${item?.data ?? null}::jsonb,
                ${item?.created_at ?? null}::timestamptz
         FROM thread WHERE ${item !== null}
+      ), paused AS (
+        INSERT INTO chatkit_paused_turns (thread_id, turn_id, item_id, pending, state, expires_at)
+        SELECT thread.id, ${leaseId}, ${paused?.itemId ?? null}, ${paused?.pending ?? []}::text[], ${paused?.state ?? null}, thread.turn_expires_at
+        FROM thread WHERE ${paused !== null}
+        ON CONFLICT (thread_id) DO UPDATE
+          SET turn_id = excluded.turn_id, item_id = excluded.item_id, pending = excluded.pending, state = excluded.state,
+              created_at = now(), expires_at = excluded.expires_at
       )
       SELECT data, updated_at FROM thread`
       .execute(this.db)
       .catch(rethrow(`an item with id ${lastItem?.id} already exists`));
-    if (item && !rows[0]) throw new NotFoundError('thread');
+    if (item && !paused && !rows[0]) throw new NotFoundError('thread');
     return rows[0] ? storedThread(rows[0]) : null;
   }
 
@@ -424,6 +471,21 @@ interface ThreadRow {
   data: Record<string, unknown>;
   updated_at: Date;
 }
+
+interface BeginTurnRow {
+  owned: boolean;
+  pivot: boolean | null;
+  data: ThreadRow['data'] | null;
+  updated_at: Date | null;
+  history: ThreadItem[];
+  /** The thread's paused turn as the statement found it (to say why an answer was refused). */
+  seen: { item_id: string; pending: string[]; expires_at: string; expired: boolean; holds: boolean } | null;
+  /** The paused turn this turn took over, removed. */
+  taken: { item_id: string; pending: string[]; state: string; created_at: string; expires_at: string; expired: boolean } | null;
+}
+
+/** Why a turn other than an answer or a new message cannot start while a paused turn waits. */
+const AWAITING_ANSWER = 'This thread is waiting for an answer to a request (approve or deny it, or write a new message)';
 
 function storedThread(row: ThreadRow): StoredThread {
   return { ...(row.data as ThreadMetadata), updated_at: new Date(row.updated_at).toISOString() };

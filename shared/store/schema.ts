@@ -6,6 +6,7 @@ export interface Schema {
   chatkit_thread_items: ThreadItemsTable;
   chatkit_attachments: AttachmentsTable;
   chatkit_item_feedback: ItemFeedbackTable;
+  chatkit_paused_turns: PausedTurnsTable;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -55,4 +56,19 @@ export interface ItemFeedbackTable {
   user_id: string;
   kind: 'positive' | 'negative';
   created_at: Generated<Date>;
+}
+
+/** A turn waiting for its user's answer (migration 0004); it holds the thread's lease meanwhile. */
+export interface PausedTurnsTable {
+  thread_id: string;
+  /** The lease it holds: the thread's `turn_id` while it waits. */
+  turn_id: string;
+  /** The item whose actions answer it. */
+  item_id: string;
+  /** The calls still waiting for an answer. */
+  pending: string[];
+  /** The responder's record of the paused run, opaque to the store. */
+  state: string;
+  created_at: DefaultedTimestamp;
+  expires_at: Timestamp;
 }

@@ -26,6 +26,42 @@ export interface TurnStart {
   append?: ThreadItem | undefined;
   /** Answer this user message again: every later item is removed and the history ends with it. */
   retryAfter?: string | undefined;
+  /**
+   * This turn is the user's answer to the thread's paused turn: it takes the lease from it only
+   * if it still waits, for `itemId`, with every one of `callIds` pending. A turn that appends a
+   * user message takes the lease from a paused turn too (the message answers it instead).
+   */
+  answer?: PauseAnswer | undefined;
+}
+
+/** The user's answer to a paused turn: the item answered (its widget) and the calls it decides. */
+export interface PauseAnswer {
+  itemId: string;
+  /** The calls it decides, each still pending; none: every call still pending. */
+  callIds: string[];
+}
+
+/** A turn that stops to wait for its user's answer (tool calls waiting for approval). */
+export interface TurnPause {
+  /** The item whose actions answer it (a confirmation widget). */
+  itemId: string;
+  /** The calls the user may answer, by id. */
+  pending: string[];
+  /** The responder's own record of the paused run, opaque to the store. */
+  state: string;
+  /** How long it waits: the thread's lease is held as long; then it has expired. */
+  seconds: number;
+}
+
+/** A paused turn as the turn that took it over receives it (it is gone from the store then). */
+export interface PausedTurn {
+  itemId: string;
+  pending: string[];
+  state: string;
+  pausedAt: string;
+  expiresAt: string;
+  /** Its wait had run out when the turn took over. */
+  expired: boolean;
 }
 
 /** What a turn leaves behind as it releases its thread. */
@@ -34,6 +70,12 @@ export interface TurnEnd {
   title?: string | undefined;
   /** The turn's last item, appended as addThreadItem would (even if the lease expired meanwhile). */
   lastItem?: ThreadItem | undefined;
+  /**
+   * The turn stops to wait for its user's answer: stored with the thread, which stays held (the
+   * lease renewed for `pause.seconds`) instead of released. Only while the turn holds the lease:
+   * otherwise nothing is written, the last item included.
+   */
+  pause?: TurnPause | undefined;
 }
 
 export interface ItemPageRequest extends PageRequest {
@@ -90,13 +132,17 @@ export interface Store {
    * Takes the thread's lease for a turn (ThreadBusyError if another turn holds it), appends the
    * user's message or removes what follows a retried one, and returns the thread with the
    * history the turn answers (oldest first, hidden items included, ending with the message).
+   * A paused turn holding the lease yields it to an answer (`start.answer`; PauseNotPendingError
+   * or PauseExpiredError when it does not wait for that answer) or to a new message; the paused
+   * turn taken over, or one whose wait ran out, is removed and returned as `paused`.
    */
-  beginTurn(threadId: string, start: TurnStart, ctx: RequestContext): Promise<{ thread: StoredThread; history: ThreadItem[] }>;
+  beginTurn(threadId: string, start: TurnStart, ctx: RequestContext): Promise<{ thread: StoredThread; history: ThreadItem[]; paused: PausedTurn | null }>;
   /**
    * Releases the turn's lease (if it still holds it) and gives an untitled thread `title`; with
-   * `lastItem`, also appends the turn's last item, in the same statement. Returns the thread as
-   * stored, or null when the lease was not held (without an item) or the thread no longer
-   * exists; with an item, a missing thread is "not found" (the item could not be stored).
+   * `lastItem`, also appends the turn's last item; with `pause`, stores it and keeps the lease;
+   * all in the same statement. Returns the thread as stored, or null when the lease was not held
+   * (without an item, or with a pause) or the thread no longer exists; with an item and no
+   * pause, a missing thread is "not found" (the item could not be stored).
    */
   endTurn(threadId: string, leaseId: string, ctx: RequestContext, end?: TurnEnd): Promise<StoredThread | null>;
   /** Titles a thread that has no title yet (a title the user chose meanwhile wins). */

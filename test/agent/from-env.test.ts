@@ -43,7 +43,7 @@ describe('createChatKitServerFromEnv', () => {
     model.enqueueTitle('Pirates');
     await stream(server, { type: 'threads.create', params: { input: input('Hello') } }, { as: newUser() });
     const sent = modelRequests(model).at(-1)!.body;
-    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }, { name: 'get_time' }] });
+    expect(sent).toMatchObject({ model: 'gpt-configured', instructions: 'Answer like a pirate.', tools: [{ name: 'search_conversations' }, { name: 'get_time' }, { name: 'rename_conversation' }] });
     expect(lines).toContainEqual(['info', 'turn usage', [{ inputTokens: 10, outputTokens: 5, requests: 1 }]]);
   });
 
@@ -61,7 +61,7 @@ describe('createChatKitServerFromEnv', () => {
     const requestsBefore = model.requests.length;
     const offline = createChatKitServerFromEnv({ store, env: {}, log });
     expect(lines.some(([level, message]) => level === 'warn' && message.includes('offline model'))).toBe(true);
-    expect(await offline.tools()).toEqual(['search_conversations', 'get_time']);
+    expect(await offline.tools()).toEqual(['search_conversations', 'get_time', 'rename_conversation']);
 
     const echo = await stream(offline, { type: 'threads.create', params: { input: input('Echo me') } }, { as: newUser() });
     expect(text(echo)).toBe('(offline echo) Echo me');
@@ -70,7 +70,7 @@ describe('createChatKitServerFromEnv', () => {
     const picked = await stream(offline, { type: 'threads.create', params: { input: { ...input('pizza'), inference_options: { tool_choice: { id: 'search_conversations' } } } } }, { as: newUser() });
     expect(text(picked)).toContain('search_conversations returned');
     const unknown = await offline.process(JSON.stringify({ type: 'threads.create', params: { input: { ...input('x'), inference_options: { tool_choice: { id: 'nope' } } } } }), newUser(), { signal: new AbortController().signal }).catch((e: Error) => e);
-    expect(unknown).toMatchObject({ code: 'unknown_tool', message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time' });
+    expect(unknown).toMatchObject({ code: 'unknown_tool', message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time, rename_conversation' });
     expect(model.requests.length).toBe(requestsBefore); // no request left the process
 
     expect(() => createChatKitServerFromEnv({ store, env: { NODE_ENV: 'production' }, log })).toThrow('OPENAI_API_KEY is required in production');

@@ -4,7 +4,7 @@ import { AgentResponder, type AgentContext, type AgentResponderOptions, type Ass
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
-import { ChatKitServer } from '../../shared/server/index.js';
+import { ChatKitServer, type ChatKitServerOptions } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { uid } from '../support/fixtures.js';
@@ -14,12 +14,15 @@ import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-op
 /** A real database, the scripted model behind the real openai SDK, and ChatKit servers around agents. */
 export interface AgentHarness {
   store: PostgresStore;
+  database: Database;
   model: ScriptedOpenAI;
   client: OpenAI;
+  /** The test database, directly (for a second session). */
+  databaseUrl: string;
   usage: TurnUsage[];
   errors: unknown[];
   /** A ChatKit server whose responder runs this agent (or assistant). */
-  serverFor(agent: Agent<AgentContext, any> | Assistant, options?: Partial<AgentResponderOptions>): ChatKitServer;
+  serverFor(agent: Agent<AgentContext, any> | Assistant, options?: Partial<AgentResponderOptions>, serverOptions?: Partial<ChatKitServerOptions>): ChatKitServer;
   close(): Promise<void>;
 }
 
@@ -34,15 +37,18 @@ export async function startAgentHarness(): Promise<AgentHarness> {
   const errors: unknown[] = [];
   return {
     store,
+    database,
+    databaseUrl: testDb.url,
     model,
     client,
     usage,
     errors,
-    serverFor: (agent, options = {}) =>
+    serverFor: (agent, options = {}, serverOptions = {}) =>
       new ChatKitServer({
         store,
         responder: new AgentResponder({ client, model: 'gpt-test', ...('agent' in agent ? agent : { agent }), onUsage: (u) => void usage.push(u), ...options }),
         onError: (_message, error) => void errors.push(error),
+        ...serverOptions,
       }),
     close: async () => {
       await model.close();

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createAssistant } from '../../shared/agent/index.js';
+import { SEARCH_LOCK_SPACE, SEARCHES_PER_USER } from '../../shared/store/search.js';
 import type { ChatKitServer } from '../../shared/server/index.js';
 import { doneItems, input, itemsOf, modelRequests, newUser, startAgentHarness, stream, text, trace, updates, type AgentHarness } from './harness.js';
 
@@ -56,7 +58,7 @@ describe('search_conversations', () => {
 
     // The model offered the tool, then read its output: my earlier thread, nobody else's.
     const [first, second] = modelRequests(h.model).slice(-2);
-    expect(first!.body.tools.map((t: { name: string }) => t.name)).toEqual(['search_conversations', 'get_time']);
+    expect(first!.body.tools.map((t: { name: string }) => t.name)).toEqual(['search_conversations', 'get_time', 'rename_conversation']);
     expect(first!.body).toMatchObject({ model: 'gpt-test', instructions: 'Be brief.', store: false });
     const output = second!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
     expect(output).toMatchObject({ call_id: 'call_search' });
@@ -81,6 +83,25 @@ describe('search_conversations', () => {
     expect(JSON.parse(output.output)).toEqual({ results: [], note: 'No earlier conversation matches these words.' });
   });
 
+  it("tells the model to try later when the user's searches are all busy, and the turn goes on", async () => {
+    const me = newUser();
+    // Every search slot of this user held from another session, as that many running searches hold them.
+    const holder = new pg.Client({ connectionString: h.databaseUrl });
+    await holder.connect();
+    try {
+      for (let n = 1; n <= SEARCHES_PER_USER; n++) await holder.query('SELECT pg_advisory_lock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${me.userId}:${n}`]);
+      h.model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"wombat"}', call_id: 'call_busy' } }, { text: 'Searching is busy; ask me again.' });
+      h.model.enqueueTitle('Wombats');
+      const events = await stream(server, { type: 'threads.create', params: { input: input('Did we talk about wombats?') } }, { as: me });
+      expect(events.filter((e) => e.type === 'error')).toEqual([]);
+      expect(text(events)).toBe('Searching is busy; ask me again.');
+      const output = modelRequests(h.model).at(-1)!.body.input.find((item: { type?: string }) => item.type === 'function_call_output');
+      expect(JSON.parse(output.output)).toEqual({ results: [], note: expect.stringContaining('busy') });
+    } finally {
+      await holder.end();
+    }
+  });
+
   it('is called when the user picks it as the tool (tool_choice), and an unknown tool is refused before any stream', async () => {
     const me = newUser();
     h.model.enqueue({ functionCall: { name: 'search_conversations', arguments: '{"query":"anything"}' } }, { text: 'Nothing yet.' });
@@ -95,7 +116,7 @@ describe('search_conversations', () => {
     await expect(server.process(JSON.stringify({ type: 'threads.create', params: { input: unknown } }), me, { signal: new AbortController().signal })).rejects.toMatchObject({
       status: 400,
       code: 'unknown_tool',
-      message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time',
+      message: 'inference_options.tool_choice.id: expected one of search_conversations, get_time, rename_conversation',
     });
   });
 });

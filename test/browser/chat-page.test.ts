@@ -65,7 +65,7 @@ describe.runIf(browserTestsRun())('the dev chat page, in Chromium', () => {
     expect(options).toMatchObject({
       api: { url: '/chatkit', domainKey: 'domain_pk_localhost_dev', uploadStrategy: { type: 'two_phase' }, fetch: 'function' },
       history: { enabled: true },
-      composer: { attachments: { enabled: true, maxSize: 20 * 1024 * 1024 }, tools: [{ id: 'search_conversations' }, { id: 'get_time' }] },
+      composer: { attachments: { enabled: true, maxSize: 20 * 1024 * 1024 }, tools: [{ id: 'search_conversations' }, { id: 'get_time' }, { id: 'rename_conversation' }] },
     });
     const { turn, list } = await page.evaluate(() => (globalThis as unknown as { chatkitTurn: Promise<{ turn: [number, string]; list: [number, { data: Array<{ title: string }> }] }> }).chatkitTurn);
     expect(turn[0]).toBe(200);

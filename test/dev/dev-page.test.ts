@@ -67,7 +67,7 @@ describe('npm run dev without a key or JWT settings', () => {
       user: 'dev-user',
       domainKey: 'domain_pk_localhost_dev',
       scriptUrl: 'https://cdn.platform.openai.com/deployments/chatkit/chatkit.js',
-      tools: ['search_conversations', 'get_time'],
+      tools: ['search_conversations', 'get_time', 'rename_conversation'],
       attachments: { maxBytes: 20 * 1024 * 1024 },
     });
     expect(html).toContain('<script type="module" src="/dev/chat.js"></script>');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/db/connect.js';
-import { BadRequestError, ConflictError, NotFoundError, ThreadBusyError } from '../../shared/errors.js';
+import { BadRequestError, ConflictError, NotFoundError, PauseExpiredError, PauseNotPendingError, ThreadBusyError } from '../../shared/errors.js';
 import type { Attachment, ThreadItem } from '../../shared/protocol/index.js';
 import { MAX_PAGE_SIZE } from '../../shared/store/pagination.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
@@ -484,6 +484,141 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
     });
   });
 
+  describe('paused turns (a turn waiting for its user to approve a tool call)', () => {
+    const lease = (seconds = 60) => ({ id: uid('turn'), seconds });
+    const widget = (threadId: string): ThreadItem => ({ id: uid('wd'), thread_id: threadId, created_at: new Date().toISOString(), type: 'widget', widget: { type: 'Card', children: [] } });
+    /** A thread whose turn paused on a widget, waiting for an answer to `pending`. */
+    async function pausedThread(ctx: RequestContext, pending = ['call_1', 'call_2'], seconds = 60) {
+      const t = await threadOf(ctx);
+      const held = lease();
+      await store.beginTurn(t.id, { lease: held, historyLimit: 1, append: userMessage(t.id, 'do it') }, ctx);
+      const prompt = widget(t.id);
+      await store.endTurn(t.id, held.id, ctx, { lastItem: prompt, pause: { itemId: prompt.id, pending, state: `state of ${t.id}`, seconds } });
+      return { t, prompt };
+    }
+
+    it('endTurn with a pause stores it with the last item and keeps the thread held, in one round trip', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      const held = lease();
+      await store.beginTurn(t.id, { lease: held, historyLimit: 1, append: userMessage(t.id, 'send it') }, ctx);
+      const prompt = widget(t.id);
+      const before = roundTrips;
+      const stored = await store.endTurn(t.id, held.id, ctx, { title: 'Sending', lastItem: prompt, pause: { itemId: prompt.id, pending: ['call_1'], state: 'S', seconds: 60 } });
+      expect(roundTrips - before).toBe(1);
+      expect(stored).toMatchObject({ id: t.id, title: 'Sending' });
+      expect(await store.loadItem(t.id, prompt.id, ctx)).toEqual(prompt);
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(1);
+      // Held: a turn that neither answers nor brings a message is told what the thread waits for.
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1 }, ctx)).rejects.toMatchObject({ code: 'thread_busy', message: expect.stringMatching(/waiting for an answer/) });
+    });
+
+    it('yields the thread to an answer for its item and pending calls only, and hands it over once', async () => {
+      const ctx = user();
+      const { t, prompt } = await pausedThread(ctx);
+      const answer = (itemId: string, callIds: string[]) => store.beginTurn(t.id, { lease: lease(), historyLimit: 5, answer: { itemId, callIds } }, ctx);
+      await expect(answer('wd_other', ['call_1'])).rejects.toBeInstanceOf(PauseNotPendingError);
+      await expect(answer(prompt.id, ['call_1', 'call_9'])).rejects.toBeInstanceOf(PauseNotPendingError);
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(1);
+      const taken = await answer(prompt.id, ['call_1']);
+      expect(taken.paused).toEqual({
+        itemId: prompt.id,
+        pending: ['call_1', 'call_2'],
+        state: `state of ${t.id}`,
+        pausedAt: expect.any(String),
+        expiresAt: expect.any(String),
+        expired: false,
+      });
+      expect(Date.parse(taken.paused!.expiresAt) - Date.parse(taken.paused!.pausedAt)).toBeGreaterThan(59_000);
+      expect(taken.history.map((i) => i.type)).toEqual(['user_message', 'widget']);
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(0);
+      // A second click: nothing waits for it any more, and the answering turn holds the thread.
+      await expect(answer(prompt.id, ['call_1'])).rejects.toBeInstanceOf(PauseNotPendingError);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1, append: userMessage(t.id, 'meanwhile') }, ctx)).rejects.toBeInstanceOf(ThreadBusyError);
+    });
+
+    it('pauses again for the calls still pending (answered one by one)', async () => {
+      const ctx = user();
+      const { t, prompt } = await pausedThread(ctx);
+      const first = lease();
+      await store.beginTurn(t.id, { lease: first, historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, ctx);
+      await store.endTurn(t.id, first.id, ctx, { pause: { itemId: prompt.id, pending: ['call_2'], state: 'S2', seconds: 60 } });
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, ctx)).rejects.toBeInstanceOf(PauseNotPendingError);
+      const second = await store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_2'] } }, ctx);
+      expect(second.paused).toMatchObject({ pending: ['call_2'], state: 'S2' });
+    });
+
+    it('yields the thread to a new message, which receives the paused turn', async () => {
+      const ctx = user();
+      const { t, prompt } = await pausedThread(ctx);
+      const message = userMessage(t.id, 'never mind, do something else');
+      const taken = await store.beginTurn(t.id, { lease: lease(), historyLimit: 5, append: message }, ctx);
+      expect(taken.paused).toMatchObject({ itemId: prompt.id, pending: ['call_1', 'call_2'], expired: false });
+      expect(taken.history.at(-1)).toEqual(message);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, ctx)).rejects.toBeInstanceOf(PauseNotPendingError);
+    });
+
+    it('refuses an answer after the wait ran out, changing nothing; the next turn receives the expired pause', async () => {
+      const ctx = user();
+      const { t, prompt } = await pausedThread(ctx, ['call_1'], 0);
+      const items = await count('chatkit_thread_items', sql`thread_id = ${t.id}`);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, ctx)).rejects.toBeInstanceOf(PauseExpiredError);
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(1);
+      expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBe(items);
+      // The thread is free: any turn starts, and takes the stale pause with it.
+      const next = await store.beginTurn(t.id, { lease: lease(), historyLimit: 1 }, ctx);
+      expect(next.paused).toMatchObject({ itemId: prompt.id, expired: true });
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(0);
+    });
+
+    it('lets exactly one of concurrent answers and messages take over a pause', async () => {
+      const ctx = user();
+      const { t, prompt } = await pausedThread(ctx);
+      const results = await Promise.allSettled([
+        ...Array.from({ length: 4 }, () => store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, ctx)),
+        ...Array.from({ length: 4 }, (_, i) => store.beginTurn(t.id, { lease: lease(), historyLimit: 1, append: userMessage(t.id, `instead ${i}`) }, ctx)),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      expect((won[0] as PromiseFulfilledResult<{ paused: unknown }>).value.paused).toMatchObject({ itemId: prompt.id });
+      for (const result of results) {
+        if (result.status === 'rejected') expect([ThreadBusyError, PauseNotPendingError].some((type) => result.reason instanceof type)).toBe(true);
+      }
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(0);
+      // The user's message, the widget, and at most the one message that won.
+      expect(await count('chatkit_thread_items', sql`thread_id = ${t.id}`)).toBeLessThanOrEqual(3);
+    });
+
+    it('stores nothing for a pause whose lease was lost', async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      await store.beginTurn(t.id, { lease: lease(0), historyLimit: 1 }, ctx); // a holder that died
+      await store.beginTurn(t.id, { lease: lease(), historyLimit: 1 }, ctx);
+      const prompt = widget(t.id);
+      expect(await store.endTurn(t.id, 'turn_expired', ctx, { lastItem: prompt, pause: { itemId: prompt.id, pending: ['c'], state: 'S', seconds: 60 } })).toBeNull();
+      await expect(store.loadItem(t.id, prompt.id, ctx)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(0);
+    });
+
+    it('goes with its thread', async () => {
+      const ctx = user();
+      const { t } = await pausedThread(ctx);
+      await store.deleteThread(t.id, ctx);
+      expect(await count('chatkit_paused_turns', sql`thread_id = ${t.id}`)).toBe(0);
+    });
+
+    it("is not found by another user, whose answer or message changes nothing", async () => {
+      const owner = user();
+      const intruder = user();
+      const { t, prompt } = await pausedThread(owner);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, intruder)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(store.beginTurn(t.id, { lease: lease(), historyLimit: 1, append: userMessage(t.id, 'hijack') }, intruder)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await store.endTurn(t.id, 'turn_i', intruder, { pause: { itemId: prompt.id, pending: ['x'], state: 'forged', seconds: 60 } })).toBeNull();
+      const { paused } = await store.beginTurn(t.id, { lease: lease(), historyLimit: 1, answer: { itemId: prompt.id, callIds: ['call_1'] } }, owner);
+      expect(paused).toMatchObject({ pending: ['call_1', 'call_2'], state: `state of ${t.id}` });
+    });
+  });
+
   describe("another user's data is not found", () => {
     it('in every method, and is neither returned, listed nor modified', async () => {
       const owner = user();
@@ -620,6 +755,9 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['deleteThreadItem', () => store.deleteThreadItem(t.id, item.id, ctx)],
         ['beginTurn', () => store.beginTurn(t.id, { lease: { id: 'turn_rt', seconds: 60 }, historyLimit: 5, append: userMessage(t.id, 'rt') }, ctx)],
         ['endTurn', () => store.endTurn(t.id, 'turn_rt', ctx, { title: 'title' })],
+        ['beginTurn (again)', () => store.beginTurn(t.id, { lease: { id: 'turn_rt2', seconds: 60 }, historyLimit: 5 }, ctx)],
+        ['endTurn (a pause)', () => store.endTurn(t.id, 'turn_rt2', ctx, { lastItem: { ...item, id: 'msg_rt_w' }, pause: { itemId: 'msg_rt_w', pending: ['c'], state: 'S', seconds: 60 } })],
+        ['beginTurn (an answer)', () => store.beginTurn(t.id, { lease: { id: 'turn_rt3', seconds: 60 }, historyLimit: 5, answer: { itemId: 'msg_rt_w', callIds: ['c'] } }, ctx)],
         ['setTitleIfUntitled', () => store.setTitleIfUntitled(t.id, 'title', ctx)],
         ['deleteThread', () => store.deleteThread(t.id, ctx)],
       ];

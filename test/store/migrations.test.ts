@@ -30,6 +30,7 @@ describe('migrations', () => {
       expect(rows.map((r) => r.table_name)).toEqual([
         'chatkit_attachments',
         'chatkit_item_feedback',
+        'chatkit_paused_turns',
         'chatkit_thread_items',
         'chatkit_threads',
       ]);

@@ -28,9 +28,16 @@ const userInput = fc.record(
   { requiredKeys: ['content'] },
 );
 const listParams = { limit: fc.integer({ min: 1, max: 150 }), order: fc.constantFrom('asc', 'desc'), after: itemRef };
-const action = fc.record({ type: anyText(20).filter((s) => s.length > 0), payload: anyJson }, { requiredKeys: ['type'] });
+const action = fc.oneof(
+  fc.record({ type: anyText(20).filter((s) => s.length > 0), payload: anyJson }, { requiredKeys: ['type'] }),
+  // An approval's click: the ids of a pending call, or anything in their place.
+  fc.record(
+    { type: fc.constantFrom('approval.approve', 'approval.deny'), payload: fc.oneof(fc.record({ call_id: fc.oneof(fc.constant('call_1'), anyText(20)) }, { requiredKeys: [] }), anyJson) },
+    { requiredKeys: ['type'] },
+  ),
+);
 const customAction = fc.record(
-  { thread_id: threadRef, item_id: fc.constantFrom(ref('widget_item'), ref('user_item'), ref('other_item')), action },
+  { thread_id: threadRef, item_id: fc.constantFrom(ref('widget_item'), ref('user_item'), ref('other_item'), ref('other_widget')), action },
   { requiredKeys: ['thread_id', 'action'] },
 );
 const answers = fc.dictionary(

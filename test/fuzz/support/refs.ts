@@ -15,6 +15,7 @@ export const REFS = {
   attachment: 'the caller’s attachment',
   other_thread: 'another user’s thread',
   other_item: 'another user’s message',
+  other_widget: 'another user’s confirmation widget, waiting for approval',
   other_attachment: 'another user’s attachment',
 } as const;
 export type RefName = keyof typeof REFS;

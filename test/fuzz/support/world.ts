@@ -59,18 +59,21 @@ export async function seedOwner(store: PostgresStore, other: OtherUser): Promise
 
 export interface OtherUser {
   other: string;
-  ids: Pick<World['ids'], 'other_thread' | 'other_item' | 'other_attachment'>;
+  ids: Pick<World['ids'], 'other_thread' | 'other_item' | 'other_attachment' | 'other_widget'>;
 }
 
-/** Another user's thread, message and attachment: what cross-user references name. */
+/** Another user's thread, message, attachment and a turn paused for their approval: what cross-user references name. */
 export async function seedOther(store: PostgresStore): Promise<OtherUser> {
   const ctx = { userId: uid('other') };
   const t = thread({ title: 'not yours' });
   const message = userMessage(t.id, 'private');
   const attachment = fileAttachment();
-  await store.createThread(t, message, ctx);
+  const lease = { id: uid('turn'), seconds: 60 };
+  await store.createThread(t, message, ctx, lease);
+  const prompt: ThreadItem = { id: uid('wd'), thread_id: t.id, created_at: at(), type: 'widget', widget: { type: 'Card', children: [] } };
+  await store.endTurn(t.id, lease.id, ctx, { lastItem: prompt, pause: { itemId: prompt.id, pending: ['call_1'], state: '{}', seconds: 3600 } });
   await store.saveAttachment(attachment, ctx);
-  return { other: ctx.userId, ids: { other_thread: t.id, other_item: message.id, other_attachment: attachment.id } };
+  return { other: ctx.userId, ids: { other_thread: t.id, other_item: message.id, other_attachment: attachment.id, other_widget: prompt.id } };
 }
 
 export interface Snapshot {
@@ -80,7 +83,7 @@ export interface Snapshot {
   counts: string;
 }
 
-/** Every row of the two users (threads, items, feedback, attachments) and every table's size, in one statement. */
+/** Every row of the two users (threads, items, feedback, attachments, paused turns) and every table's size, in one statement. */
 export async function snapshot(database: Database, world: World): Promise<Snapshot> {
   const users = [world.owner, world.other];
   const { rows } = await sql<{ owner: string | null; row: string }>`
@@ -93,8 +96,11 @@ export async function snapshot(database: Database, world: World): Promise<Snapsh
       UNION ALL
       SELECT user_id, to_jsonb(a)::text FROM chatkit_attachments a WHERE user_id = ANY(${users})
       UNION ALL
+      SELECT t.user_id, to_jsonb(p)::text FROM chatkit_paused_turns p JOIN chatkit_threads t ON t.id = p.thread_id WHERE t.user_id = ANY(${users})
+      UNION ALL
       SELECT NULL, concat_ws(',', (SELECT count(*) FROM chatkit_threads), (SELECT count(*) FROM chatkit_thread_items),
-                               (SELECT count(*) FROM chatkit_item_feedback), (SELECT count(*) FROM chatkit_attachments))
+                               (SELECT count(*) FROM chatkit_item_feedback), (SELECT count(*) FROM chatkit_attachments),
+                               (SELECT count(*) FROM chatkit_paused_turns))
     ) s ORDER BY owner, row`.execute(database.db);
   const of = (user: string | null) => rows.filter((r) => r.owner === user).map((r) => r.row).join('\n');
   return { owner: of(world.owner), other: of(world.other), counts: of(null) };

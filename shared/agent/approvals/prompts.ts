@@ -1,0 +1,31 @@
+import type { FunctionTool } from '@openai/agents-core';
+import type { ApprovalPrompt } from './calls.js';
+
+/** What a call to a tool asks the user, by tool (serverTool's `approvalPrompt`). */
+const prompts = new WeakMap<object, (args: any) => ApprovalPrompt>();
+
+export function setApprovalPrompt(tool: FunctionTool<any, any, any>, prompt: (args: any) => ApprovalPrompt): void {
+  prompts.set(tool, prompt);
+}
+
+/**
+ * The prompt for a call: the tool's own, or its name with each argument. A prompt that fails
+ * (bad arguments) falls back to the default: the user still sees what the model asked for.
+ */
+export function approvalPromptFor(tool: FunctionTool<any, any, any> | undefined, name: string, argumentsJson: string): ApprovalPrompt {
+  const own = tool && prompts.get(tool);
+  if (own) {
+    try {
+      const prompt = own(JSON.parse(argumentsJson));
+      if (prompt && typeof prompt.title === 'string') return prompt;
+    } catch {
+      // the default below
+    }
+  }
+  return { title: humanize(name) };
+}
+
+function humanize(name: string): string {
+  const words = name.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
+  return words ? words[0]!.toUpperCase() + words.slice(1) : 'Tool';
+}
