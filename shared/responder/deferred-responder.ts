@@ -7,10 +7,10 @@ import type { CancelledTurn, Responder, TurnInput } from './responder.js';
  * so that what the server has written by then (the turn's first events) is on its way to the
  * client before the compile holds the thread.
  *
- * It does not start on `prepare()`: measured on a cold start (npm run bench), a load started as the
- * turn's first statement was issued ran before the new database connection had even sent its
- * handshake, and the first SSE byte waited for the whole compile; the first turn's model request
- * now waits for it instead, which it did anyway.
+ * It does not start as the turn's first statement is issued: measured on a cold start (npm run
+ * bench), such a load ran before the new database connection had even sent its handshake, and the
+ * first SSE byte waited for the whole compile; the first turn's model request now waits for it
+ * instead, which it did anyway.
  */
 export class DeferredResponder implements Responder {
   private loading: Promise<Responder> | undefined;

@@ -65,11 +65,6 @@ export interface Responder {
    * client is gone: what is stored here shows on its next load.
    */
   cancelled?(turn: CancelledTurn): Promise<void>;
-  /**
-   * Called as a turn's first statement goes to the database: a responder that loads lazily starts
-   * loading now, so that its cost overlaps that round trip instead of adding to it.
-   */
-  prepare?(): void;
 }
 
 /** Speech to text for `input.transcribe`. */

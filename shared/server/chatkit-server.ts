@@ -181,9 +181,6 @@ export class ChatKitServer {
     signal: AbortSignal,
     waitUntil: RequestOptions['waitUntil'],
   ): Promise<AsyncIterable<ThreadStreamEvent>> {
-    // After the current tick, when the turn's first statement is on the wire: a lazy responder
-    // then loads during that round trip rather than before it.
-    if (this.responder.prepare) setImmediate(() => this.responder.prepare?.());
     const answer = (turn: Turn, lead: ThreadStreamEvent[] = []) =>
       this.turns.run(turn, ctx, signal, waitUntil, (turnSignal) => this.respond(turn, ctx, lead, turnSignal));
     switch (request.type) {
