@@ -17,6 +17,9 @@ export type ApiGatewayLogging = (typeof API_GATEWAY_LOGGING)[number];
 /** A streamed chat turn may last this long: API Gateway streams for at most 15 minutes. */
 export const CHAT_TIMEOUT_SECONDS = { min: 30, max: 900 } as const;
 
+/** A minute to 30 days: the thread stays held for an answer that long. */
+export const APPROVAL_EXPIRY_SECONDS = { min: 60, max: 30 * 86_400 } as const;
+
 export interface WarmupSchedule {
   expression: string;
   /** The period of a rate expression; undefined for cron. */
@@ -37,6 +40,8 @@ export interface StackSettings {
   authorizerCacheTtlSeconds: number;
   /** The chat function's timeout and the chat route's integration timeout: one value for both. */
   chatTimeout: Duration;
+  /** APPROVAL_EXPIRY_SECONDS: how long a tool call waits for its user's approval, holding its thread. */
+  approvalExpiry: Duration;
   throttleRate: number;
   throttleBurst: number;
   logRetention: RetentionDays;
@@ -68,6 +73,7 @@ export function settingsFromContext(lookup: (key: string) => unknown): StackSett
     warmup,
     authorizerCacheTtlSeconds: context.integer('authorizerCacheTtl', 300, { min: 0, max: 3600 }),
     chatTimeout: Duration.seconds(context.integer('chatTimeoutSeconds', 300, CHAT_TIMEOUT_SECONDS)),
+    approvalExpiry: Duration.seconds(context.integer('approvalExpirySeconds', 86_400, APPROVAL_EXPIRY_SECONDS)),
     throttleRate: context.positiveNumber('throttleRate', 50),
     throttleBurst: context.integer('throttleBurst', 100, { min: 1, max: 1_000_000 }),
     logRetention: retention as RetentionDays,

@@ -43,6 +43,7 @@ export class ChatKitStack extends Stack {
         INTEGRATION_TIMEOUT_MS: String(settings.chatTimeout.toMilliseconds()),
         // A turn whose function died holds its thread no longer than a turn may run.
         TURN_MAX_SECONDS: String(settings.chatTimeout.toSeconds()),
+        APPROVAL_EXPIRY_SECONDS: String(settings.approvalExpiry.toSeconds()),
       },
       timeout: settings.chatTimeout,
     });

@@ -63,5 +63,9 @@ describe('context settings', () => {
     expect(refused({ chatTimeoutSeconds: '10' })).toThrow(/chatTimeoutSeconds/);
     expect(refused({ chatTimeoutSeconds: '300.5' })).toThrow(/chatTimeoutSeconds/);
     expect(settings({ chatTimeoutSeconds: 900 }).chatTimeout.toSeconds()).toBe(900);
+    expect(settings().approvalExpiry.toSeconds()).toBe(86_400);
+    expect(settings({ approvalExpirySeconds: '3600' }).approvalExpiry.toSeconds()).toBe(3600);
+    expect(refused({ approvalExpirySeconds: '59' })).toThrow(/approvalExpirySeconds/);
+    expect(refused({ approvalExpirySeconds: '1 day' })).toThrow(/approvalExpirySeconds/);
   });
 });

@@ -177,12 +177,12 @@ describe('functions and secrets', () => {
     }
   });
 
-  it('gives the chat function its model and reasoning settings: the defaults, or those chosen', () => {
+  it('gives the chat function its model, reasoning and approval settings: the defaults, or those chosen', () => {
     const chatEnv = (t: Template) => Object.values(t.findResources('AWS::Lambda::Function')).find((f) => f.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'chatkit-chat')!.Properties.Environment.Variables;
-    expect(chatEnv(template)).toMatchObject({ OPENAI_MODEL: 'gpt-5.6-luna', ASSISTANT_REASONING_SUMMARY: 'auto' });
+    expect(chatEnv(template)).toMatchObject({ OPENAI_MODEL: 'gpt-5.6-luna', ASSISTANT_REASONING_SUMMARY: 'auto', APPROVAL_EXPIRY_SECONDS: '86400' });
     expect(chatEnv(template)).not.toHaveProperty('ASSISTANT_REASONING_EFFORT');
-    const chosen = chatEnv(synth({ openaiModel: 'o4-mini', assistantReasoningEffort: 'low', assistantReasoningSummary: 'detailed' }).template);
-    expect(chosen).toMatchObject({ OPENAI_MODEL: 'o4-mini', ASSISTANT_REASONING_EFFORT: 'low', ASSISTANT_REASONING_SUMMARY: 'detailed' });
+    const chosen = chatEnv(synth({ openaiModel: 'o4-mini', assistantReasoningEffort: 'low', assistantReasoningSummary: 'detailed', approvalExpirySeconds: '3600' }).template);
+    expect(chosen).toMatchObject({ OPENAI_MODEL: 'o4-mini', ASSISTANT_REASONING_EFFORT: 'low', ASSISTANT_REASONING_SUMMARY: 'detailed', APPROVAL_EXPIRY_SECONDS: '3600' });
   });
 
   it('passes secrets by ARN only, and grants each function only its own secrets', () => {
