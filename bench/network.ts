@@ -289,7 +289,10 @@ function print(
       ['≤ 2 statements after the first token', `${statements.ours.afterFirstToken}`, verdict(statements.ours.afterFirstToken <= 2)],
       [
         `turn done ≤ 3 RTT (${3 * slow} ms) at RTT ${slow}, 2 statements in all`,
-        `${ms(timings[slow]!.ours.totalMs)} ms (${(timings[slow]!.ours.totalMs / slow).toFixed(1)} RTT), ${statements.ours.total} statements`,
+        // What the statements alone cost on this path (a warm SELECT 1 each), and what is left: the agent's run and the model's HTTP, on this machine.
+        `${ms(timings[slow]!.ours.totalMs)} ms (${(timings[slow]!.ours.totalMs / slow).toFixed(1)} RTT), ${statements.ours.total} statements: ` +
+          `${ms(statements.ours.total * cold[slow]!.warm)} ms of them at a warm SELECT 1's ${ms(cold[slow]!.warm)} ms each on this path (RTT + the bridge and PgBouncer), ` +
+          `${ms(timings[slow]!.ours.totalMs - statements.ours.total * cold[slow]!.warm)} ms the agent's run and the model's HTTP (${ms(timings[0]!.ours.totalMs)} ms for the whole turn at RTT 0)`,
         verdict(timings[slow]!.ours.totalMs <= 3 * slow && statements.ours.total <= 2),
       ],
     ],

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEARCH_LOCK_SPACE, SEARCHES_PER_USER } from '../../shared/store/search.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { startDevProcess, type DevProcess } from '../support/dev-process.js';
 import { uid } from '../support/fixtures.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { readSse } from '../support/sse.js';
@@ -19,40 +19,18 @@ const MESSAGE_MAX_CHARS = 1_000_000;
 let testDb: TestDatabase;
 let model: ScriptedOpenAI;
 let dataDir: string;
-let server: { process: ChildProcess; url: string; output: string[] };
+let server: DevProcess;
 
-async function startDevServer() {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/server.ts'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      DATABASE_URL: testDb.url,
-      JWT_SECRET: secret,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: model.baseURL,
-      MESSAGE_MAX_CHARS: String(MESSAGE_MAX_CHARS),
-      NODE_ENV: 'development',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startDevServer = () =>
+  startDevProcess({
+    DATA_DIR: dataDir,
+    DATABASE_URL: testDb.url,
+    JWT_SECRET: secret,
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: model.baseURL,
+    MESSAGE_MAX_CHARS: String(MESSAGE_MAX_CHARS),
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
-  const output: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${output.join('')}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const match = /listening on (http:\/\/\S+)/.exec(output.join(''));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`dev server exited (${code}):\n${output.join('')}`)));
-  });
-  return { process: child, url, output };
-}
 
 beforeAll(async () => {
   testDb = await createTestDatabase();
@@ -61,11 +39,7 @@ beforeAll(async () => {
   server = await startDevServer();
 }, 90_000);
 afterAll(async () => {
-  if (server?.process.exitCode === null) {
-    const exited = new Promise((resolve) => server.process.once('exit', resolve));
-    server.process.kill('SIGTERM');
-    await exited;
-  }
+  await server?.stop();
   await model?.close();
   await testDb?.drop();
   rmSync(dataDir, { recursive: true, force: true });

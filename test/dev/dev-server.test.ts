@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevProcess, type DevProcess } from '../support/dev-process.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { parseSse, readSse } from '../support/sse.js';
 
@@ -17,45 +17,11 @@ const dave = token('dave');
 
 let model: ScriptedOpenAI;
 let dataDir: string;
-let server: { process: ChildProcess; url: string; output: string[] };
+let server: DevProcess;
 
-async function startDevServer() {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'dev/server.ts'], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      DATA_DIR: dataDir,
-      DATABASE_URL: '',
-      JWT_SECRET: secret,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: model.baseURL,
-      NODE_ENV: 'development',
-      LOG_LEVEL: 'ERROR',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dev server did not start:\n${output.join('')}`)), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      output.push(chunk.toString());
-      const match = /listening on (http:\/\/\S+)/.exec(output.join(''));
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    });
-    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`dev server exited (${code}):\n${output.join('')}`)));
-  });
-  return { process: child, url, output };
-}
+const startDevServer = () =>
+  startDevProcess({ DATA_DIR: dataDir, DATABASE_URL: '', JWT_SECRET: secret, OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL });
 
-async function stopDevServer() {
-  const exited = new Promise<number | null>((resolve) => server.process.once('exit', resolve));
-  server.process.kill('SIGTERM');
-  return exited;
-}
 
 const chatkit = (body: unknown, as = alice, init: RequestInit = {}) =>
   fetch(`${server.url}/chatkit`, {
@@ -74,7 +40,7 @@ beforeAll(async () => {
   server = await startDevServer();
 }, 90_000);
 afterAll(async () => {
-  if (server?.process.exitCode === null) await stopDevServer();
+  await server?.stop();
   await model?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -266,7 +232,7 @@ describe('npm run dev', () => {
   });
 
   it('stops cleanly on SIGTERM and keeps everything across a restart on the same DATA_DIR', async () => {
-    expect(await stopDevServer()).toBe(0);
+    expect(await server.stop()).toBe(0);
     server = await startDevServer();
     const threads = await json(get('/threads'));
     expect(threads.threads.map((t: { id: string }) => t.id)).toEqual([threadId]);
