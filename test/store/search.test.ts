@@ -197,32 +197,43 @@ describe.each(storeBackends())('searchThreads on $name', (backend) => {
     expect(top.data.filter((hit) => old.includes(hit.id))).toEqual([]);
   });
 
-  it.skipIf(backend.name === 'pglite')(
-    `runs at most ${SEARCHES_PER_USER} searches of one user at once (a 429), and never holds up another user`,
-    async () => {
-      const busy = user();
-      const other = user();
-      await threadWith(busy, 'Busy', 'a wallaby');
-      await threadWith(other, 'Other', 'a wallaby');
-      // Every slot of `busy` held, as that many running searches hold them, from another session.
-      const { rows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(database.db);
-      const holder = new pg.Client({ connectionString: Object.assign(new URL(inject('postgresUrl')), { pathname: `/${rows[0]!.name}` }).toString() });
-      await holder.connect();
-      try {
-        for (let n = 1; n <= SEARCHES_PER_USER; n++) {
-          await holder.query('SELECT pg_advisory_lock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${busy.userId}:${n}`]);
+  // PGlite is one session, its statements one at a time: a search's slot is free again before the
+  // next starts, so it never refuses one (and dev has one user at a time anyway).
+  if (backend.name === 'pglite') {
+    it('never refuses a search for want of slots on PGlite, one session whose statements run one at a time', async () => {
+      const ctx = user();
+      await threadWith(ctx, 'Many', 'a wallaby');
+      const results = await Promise.all(Array.from({ length: SEARCHES_PER_USER * 3 }, () => store.searchThreads({ q: 'wallaby' }, ctx)));
+      for (const page of results) expect(page.data).toHaveLength(1);
+    });
+  } else {
+    it(
+      `runs at most ${SEARCHES_PER_USER} searches of one user at once (a 429), and never holds up another user`,
+      async () => {
+        const busy = user();
+        const other = user();
+        await threadWith(busy, 'Busy', 'a wallaby');
+        await threadWith(other, 'Other', 'a wallaby');
+        // Every slot of `busy` held, as that many running searches hold them, from another session.
+        const { rows } = await sql<{ name: string }>`SELECT current_database() AS name`.execute(database.db);
+        const holder = new pg.Client({ connectionString: Object.assign(new URL(inject('postgresUrl')), { pathname: `/${rows[0]!.name}` }).toString() });
+        await holder.connect();
+        try {
+          for (let n = 1; n <= SEARCHES_PER_USER; n++) {
+            await holder.query('SELECT pg_advisory_lock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${busy.userId}:${n}`]);
+          }
+          await expect(store.searchThreads({ q: 'wallaby' }, busy)).rejects.toMatchObject({ status: 429, code: 'too_many_searches' });
+          expect((await store.searchThreads({ q: 'wallaby' }, other)).data).toHaveLength(1);
+          await holder.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${busy.userId}:1`]);
+          expect((await store.searchThreads({ q: 'wallaby' }, busy)).data).toHaveLength(1);
+        } finally {
+          await holder.end();
         }
-        await expect(store.searchThreads({ q: 'wallaby' }, busy)).rejects.toMatchObject({ status: 429, code: 'too_many_searches' });
-        expect((await store.searchThreads({ q: 'wallaby' }, other)).data).toHaveLength(1);
-        await holder.query('SELECT pg_advisory_unlock($1::int, hashtext($2))', [SEARCH_LOCK_SPACE, `${busy.userId}:1`]);
-        expect((await store.searchThreads({ q: 'wallaby' }, busy)).data).toHaveLength(1);
-      } finally {
-        await holder.end();
-      }
-      // A search releases its slot when it ends: many in a row all run.
-      for (let i = 0; i < SEARCHES_PER_USER * 3; i++) expect((await store.searchThreads({ q: 'wallaby' }, other)).data).toHaveLength(1);
-    },
-  );
+        // A search releases its slot when it ends: many in a row all run.
+        for (let i = 0; i < SEARCHES_PER_USER * 3; i++) expect((await store.searchThreads({ q: 'wallaby' }, other)).data).toHaveLength(1);
+      },
+    );
+  }
 
   it('is one round trip', async () => {
     const ctx = user();
