@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,9 +6,12 @@ import { startLambdaProcess, type LambdaProcess } from '../support/lambda-proces
 
 // The Runtime API stand-in against Lambda's own Node.js runtime client, with handlers small enough
 // to show each way an invocation can end: what the client sends is what the stand-in reports.
-const dir = mkdtempSync(join(tmpdir(), 'runtime-api-'));
+// The task root sits in a directory of its own: the runtime's node_modules goes beside it.
+const parent = mkdtempSync(join(tmpdir(), 'runtime-api-'));
+const dir = join(parent, 'task');
 let fn: LambdaProcess;
 beforeAll(async () => {
+  mkdirSync(dir);
   writeFileSync(
     join(dir, 'index.mjs'),
     `export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
@@ -25,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await fn?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(parent, { recursive: true, force: true });
 });
 
 describe('the Runtime API stand-in under the real runtime client', () => {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readlinkSync, renameSync, symlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startRuntimeApi, type RuntimeApi } from './runtime-api.js';
@@ -85,11 +85,24 @@ export async function startLambdaProcess(
 
 /**
  * Lambda's Node.js runtime provides the AWS SDK v3 (and nothing else): the functions leave it out
- * of their bundles. A link beside the task root lets the SDK resolve as it does there.
+ * of their bundles. A link beside the task root lets the SDK resolve as it does there. A link left
+ * by another checkout (even a dangling one) is replaced, atomically, since suites run in parallel.
  */
 function provideAwsSdk(taskRoot: string): void {
   const modules = join(dirname(taskRoot), 'node_modules');
-  if (existsSync(join(modules, '@aws-sdk'))) return;
+  const link = join(modules, '@aws-sdk');
+  const target = join(ROOT, 'node_modules', '@aws-sdk');
+  if (linkTarget(link) === target) return;
   mkdirSync(modules, { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules', '@aws-sdk'), join(modules, '@aws-sdk'));
+  const fresh = `${link}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  symlinkSync(target, fresh);
+  renameSync(fresh, link);
+}
+
+function linkTarget(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
 }
