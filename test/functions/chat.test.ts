@@ -1,58 +1,32 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { restEvent } from '../support/apigw.js';
-import { installAwslambdaShim, invokeStreaming } from '../support/awslambda.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { chatFunctionUnderShim } from '../support/chat-function.js';
 import { emfLines } from '../support/emf.js';
 import { uid } from '../support/fixtures.js';
-import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 
 // POST /chatkit through our `awslambda` shim, for what Lambda's own runtime client cannot show
 // (test/functions/runtime-client.test.ts runs the built function under it): a response stream that
 // breaks mid-answer, and what the turn's metrics then say. On Lambda the runtime does not tell the function that a client went away
 // (aws/aws-lambda-nodejs-runtime-interface-client#145); a stream that breaks is its own failure, and
 // in `npm run dev` a client that leaves looks the same to the server.
-let testDb: TestDatabase;
+const fn = chatFunctionUnderShim({ POWERTOOLS_SERVICE_NAME: 'chatkit-chat', POWERTOOLS_METRICS_DISABLED: 'false' });
 let seedDb: Database;
 let store: PostgresStore;
-let model: ScriptedOpenAI;
-let handler: unknown;
-
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  seedDb = await openDatabase({ url: testDb.url });
-  await migrateToLatest(seedDb.db);
+  seedDb = await openDatabase({ url: fn.testDb.url });
   store = new PostgresStore(seedDb.db);
-  model = await startScriptedOpenAI();
-  Object.assign(process.env, {
-    DATABASE_URL: testDb.url,
-    OPENAI_API_KEY: 'sk-test',
-    OPENAI_BASE_URL: model.baseURL,
-    NODE_ENV: 'production',
-    POWERTOOLS_SERVICE_NAME: 'chatkit-chat',
-    POWERTOOLS_METRICS_DISABLED: 'false',
-  });
-  installAwslambdaShim();
-  handler = (await import('../../functions/chat.js')).handler;
 });
-afterAll(async () => {
-  await model?.close();
-  await seedDb?.close();
-  await testDb?.drop();
-});
+afterAll(() => seedDb?.close());
 
 const input = (text: string) => ({ content: [{ type: 'input_text', text }], attachments: [], inference_options: {} });
-const chat = (userId: string, body: unknown, options: Parameters<typeof invokeStreaming>[2] = {}) =>
-  invokeStreaming(handler, restEvent({ method: 'POST', resource: '/chatkit', userId, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }), options);
 
 describe('the chat function', () => {
   it('stops the turn and keeps what was said when the response stream breaks mid-answer, and counts it as TurnCancelled', async () => {
     const userId = uid('user');
     const written = emfLines();
-    model.enqueue({ text: ['Partial', ' answer', ' that', ' goes', ' on'], deltaDelayMs: 150 });
-    const result = await chat(userId, { type: 'threads.create', params: { input: input('Go on') } }, {
+    fn.model.enqueue({ text: ['Partial', ' answer', ' that', ' goes', ' on'], deltaDelayMs: 150 });
+    const result = await fn.post(userId, { type: 'threads.create', params: { input: input('Go on') } }, {
       disconnectWhen: (body) => body.split('text_delta').length > 2, // after the second delta
     }).finally(() => written.restore());
     expect(result.disconnected).toBe(true);
@@ -62,6 +36,6 @@ describe('the chat function', () => {
     expect(items.map((i) => i.type)).toEqual(['user_message', 'assistant_message', 'sdk_hidden_context']);
     expect(items[1]).toMatchObject({ content: [{ text: 'Partial answer' }] });
     await new Promise((r) => setTimeout(r, 50));
-    expect(model.requests.filter((r) => r.body?.stream).at(-1)!.aborted).toBe(true);
+    expect(fn.model.requests.filter((r) => r.body?.stream).at(-1)!.aborted).toBe(true);
   });
 });

@@ -1,12 +1,7 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
-import { restEvent } from '../support/apigw.js';
-import { installAwslambdaShim, invokeStreaming } from '../support/awslambda.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chatFunctionUnderShim } from '../support/chat-function.js';
 import { emfLines } from '../support/emf.js';
 import { uid } from '../support/fixtures.js';
-import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 
 // A failed turn's error is logged (it must be, to be found) with the presigned URL the model
 // could not fetch, its signature and credentials redacted (shared/redact.ts), through the chat
@@ -19,41 +14,17 @@ const presigned =
   `&X-Amz-Security-Token=${encodeURIComponent(SESSION_TOKEN)}&X-Amz-SignedHeaders=host&X-Amz-Signature=${SIGNATURE}`;
 
 describe('a failed turn on the chat function', () => {
-  let testDb: TestDatabase;
-  let model: ScriptedOpenAI;
-  let handler: unknown;
+  const fn = chatFunctionUnderShim({ POWERTOOLS_SERVICE_NAME: 'chatkit-chat', POWERTOOLS_METRICS_NAMESPACE: 'ChatKit/test', POWERTOOLS_LOG_LEVEL: 'ERROR' });
   let stdout: ReturnType<typeof emfLines>;
 
-  beforeAll(async () => {
-    testDb = await createTestDatabase();
-    const seed = await openDatabase({ url: testDb.url });
-    await migrateToLatest(seed.db);
-    await seed.close();
-    model = await startScriptedOpenAI();
-    Object.assign(process.env, {
-      DATABASE_URL: testDb.url,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: model.baseURL,
-      NODE_ENV: 'production',
-      POWERTOOLS_SERVICE_NAME: 'chatkit-chat',
-      POWERTOOLS_METRICS_NAMESPACE: 'ChatKit/test',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    });
-    installAwslambdaShim();
-    handler = (await import('../../functions/chat.js')).handler;
-  });
-  afterAll(async () => {
-    await model?.close();
-    await testDb?.drop();
-  });
   beforeEach(() => (stdout = emfLines()));
   afterEach(() => stdout.restore());
 
   it('is logged with the file URL the model could not fetch, its signature and credentials redacted', async () => {
     // What the Responses API answers when the presigned URL of an attachment has expired.
-    model.enqueue({ failWith: { status: 400, message: `Error while downloading ${presigned}. Upstream status code: 403.` } });
-    const body = JSON.stringify({ type: 'threads.create', params: { input: { content: [{ type: 'input_text', text: 'Summarise my file' }], attachments: [], inference_options: {} } } });
-    const result = await invokeStreaming(handler, restEvent({ method: 'POST', resource: '/chatkit', userId: uid('user'), body, headers: { 'Content-Type': 'application/json' } }));
+    fn.model.enqueue({ failWith: { status: 400, message: `Error while downloading ${presigned}. Upstream status code: 403.` } });
+    const body = { type: 'threads.create', params: { input: { content: [{ type: 'input_text', text: 'Summarise my file' }], attachments: [], inference_options: {} } } };
+    const result = await fn.post(uid('user'), body);
     expect(result.body).toContain('"type":"error"');
     const failed = stdout.logs.find((log) => log.message === 'the turn failed');
     expect(failed).toBeDefined();
