@@ -12,6 +12,9 @@ const chatkit = createChatKitServerFromEnv({
   log: logger,
   attachments: attachmentStoreFromEnv(process.env),
   onUsage: recordModelUsage,
+  // Lambda's runtime never tells a streaming function that its caller left
+  // (aws/aws-lambda-nodejs-runtime-interface-client#145): no stop button that would not stop.
+  seesClientLeave: false,
 });
 
 /** POST /chatkit, streamed with Lambda response streaming. Each turn's figures become metrics. */

@@ -63,6 +63,12 @@ export interface ChatKitServerOptions {
   pauseSeconds?: number | undefined;
   /** The most text one request may carry, in characters (default 100,000): see message-size.ts. */
   messageMaxChars?: number | undefined;
+  /**
+   * Whether the transport tells the server that a client left (default yes). Lambda's runtime
+   * does not: there a stopped answer would run on unseen and keep its thread from the next
+   * message until it ended, so ChatKit's stop button is not offered (`allow_cancel: false`).
+   */
+  seesClientLeave?: boolean | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
 }
 

@@ -26,9 +26,11 @@ export interface FromEnv {
   attachments?: AttachmentStore | undefined;
   /** Each turn's model token usage (logged too). */
   onUsage?: (usage: { inputTokens: number; outputTokens: number }) => void;
+  /** See ChatKitServerOptions.seesClientLeave (false on Lambda). */
+  seesClientLeave?: boolean | undefined;
 }
 
-export function createChatKitServerFromEnv({ store, env, log, announce, attachments, onUsage }: FromEnv): ChatKitServer {
+export function createChatKitServerFromEnv({ store, env, log, announce, attachments, onUsage, seesClientLeave }: FromEnv): ChatKitServer {
   const common: Omit<ChatKitServerOptions, 'responder'> = {
     store,
     attachments,
@@ -37,6 +39,7 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     turnSeconds: positiveInteger(env, 'TURN_MAX_SECONDS'),
     pauseSeconds: positiveInteger(env, 'APPROVAL_EXPIRY_SECONDS'),
     messageMaxChars: positiveInteger(env, 'MESSAGE_MAX_CHARS'),
+    seesClientLeave,
     onError: (message, error) => log.error(message, { error }),
   };
   const listed = list(env.OPENAI_MODELS);

@@ -39,6 +39,7 @@ export interface TurnRunnerOptions {
   /** See ChatKitServerOptions. */
   lastItemWaitMs?: number | undefined;
   pauseSeconds?: number | undefined;
+  seesClientLeave?: boolean | undefined;
   onError?: ((message: string, error: unknown) => void) | undefined;
 }
 
@@ -275,8 +276,13 @@ export class TurnRunner {
     }
   }
 
-  /** The responder's say on whether the client may stop the turn; a responder that cannot answer (it failed to load) leaves the default. */
+  /**
+   * Whether the client may stop the turn: never where a stop goes unseen (the transport cannot
+   * tell that the client left); else the responder's say, or the default when it cannot answer
+   * (it failed to load).
+   */
   private async allowCancel(thread: StoredThread): Promise<boolean> {
+    if (this.options.seesClientLeave === false) return false;
     try {
       return (await this.responder.allowCancel?.(thread)) ?? true;
     } catch {

@@ -82,6 +82,8 @@ describe('npm run dev', () => {
     const events = parseSse(await response.text());
     const types = events.map((e) => e.type);
     expect(types.slice(0, 3)).toEqual(['thread.created', 'thread.item.done', 'stream_options']);
+    // The dev server sees a client leave, so ChatKit's stop button stops the turn here.
+    expect(events[2]).toEqual({ type: 'stream_options', stream_options: { allow_cancel: true } });
     const done = events.filter((e) => e.type === 'thread.item.done').map((e) => (e as { item: { type: string } }).item);
     expect(done.map((i) => i.type)).toEqual(['user_message', 'assistant_message']);
     expect(JSON.stringify(done[1])).toContain('Hello from the model.');

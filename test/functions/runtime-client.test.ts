@@ -122,6 +122,8 @@ describe('the chat function under the runtime client', () => {
     expect(outcome.chunks.length).toBeGreaterThan(3); // written as the events come, not buffered
     const events = parseSse(outcome.body);
     expect(events.slice(0, 3).map((e) => e.type)).toEqual(['thread.created', 'thread.item.done', 'stream_options']);
+    // No stop button: the function would never learn that the client stopped.
+    expect(events[2]).toEqual({ type: 'stream_options', stream_options: { allow_cancel: false } });
     const answer = events.find((e) => e.type === 'thread.item.done' && e.item.type === 'assistant_message');
     expect(answer).toMatchObject({ item: { content: [{ text: 'Streamed by the runtime client.' }] } });
     const threadId = (events[0] as { thread: { id: string } }).thread.id;
