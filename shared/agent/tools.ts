@@ -39,11 +39,17 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
     parameters: options.parameters,
     errorFunction: null,
     execute: (args: unknown, runContext?: RunContext<AgentContext>, details?: ToolCallDetails) => options.execute(args as z.infer<P>, contextOf(runContext), details),
-    ...(typeof needsApproval === 'function'
-      ? { needsApproval: async (runContext: RunContext, args: unknown) => needsApproval(args as z.infer<P>, contextOf(runContext as RunContext<AgentContext>)) }
-      : needsApproval
-        ? { needsApproval: true }
-        : {}),
+    ...(needsApproval
+      ? {
+          // A call whose arguments do not fit is not put to the user (nor to the team's function):
+          // it goes on to fail as any invalid call does.
+          needsApproval: async (runContext: RunContext, args: unknown) => {
+            const parsed = options.parameters.safeParse(args);
+            if (!parsed.success) return false;
+            return needsApproval === true || needsApproval(parsed.data, contextOf(runContext as RunContext<AgentContext>));
+          },
+        }
+      : {}),
   });
   if (approvalPrompt) setApprovalPrompt(made, approvalPrompt);
   return made as unknown as FunctionTool<AgentContext, P, R>;

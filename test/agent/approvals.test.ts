@@ -282,6 +282,22 @@ describe('a tool that needs approval', () => {
     }
   });
 
+  it('never asks about a call whose arguments do not fit the tool: it fails as any invalid call does, with no widget', async () => {
+    const me = newUser();
+    for (const call of [
+      { name: 'transfer_money', arguments: '{"to":"Bob"}', call_id: 'call_short' }, // needsApproval: true, amount missing
+      { name: 'archive_file', arguments: '{"path":7}', call_id: 'call_typed' }, // its function is never handed a number
+    ]) {
+      const threadId = await newThread(me);
+      h.model.enqueue({ functionCalls: [call] });
+      const events = await say(threadId, 'Do it', me);
+      expect(doneItems(events).some((item) => item.type === 'widget')).toBe(false);
+      expect(events.at(-1)).toEqual({ type: 'error', code: 'stream.error', allow_retry: true });
+      expect(await pausedRows(threadId)).toBe(0);
+    }
+    expect(ranFor(me.userId)).toEqual([]);
+  });
+
   it('only asks when its needsApproval function says so', async () => {
     const me = newUser();
     const threadId = await newThread(me);
