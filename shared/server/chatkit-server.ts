@@ -13,6 +13,7 @@ import {
   type ThreadStreamEvent,
   type UserMessageInput,
   type UserMessageItem,
+  type WidgetItem,
 } from '../protocol/index.js';
 import { toModelInput, type HistoryConverter } from '../responder/model-input.js';
 import { approvalClick, checkPause, type ApprovalClick, type ResumedPause } from '../responder/paused-turn.js';
@@ -32,10 +33,10 @@ export type ChatKitResult =
   | { kind: 'json'; body: unknown }
   | { kind: 'stream'; events: AsyncIterable<ThreadStreamEvent> };
 
-/** The app's widget and client actions. */
+/** The app's widget and client actions; `sender` is the widget the action came from, if it named one. */
 export interface ActionHandler {
-  action(thread: StoredThread, action: Action, sender: ThreadItem | null, ctx: RequestContext, signal: AbortSignal): AsyncIterable<ThreadStreamEvent>;
-  syncAction(thread: StoredThread, action: Action, sender: ThreadItem | null, ctx: RequestContext): Promise<{ updated_item?: ThreadItem }>;
+  action(thread: StoredThread, action: Action, sender: WidgetItem | null, ctx: RequestContext, signal: AbortSignal): AsyncIterable<ThreadStreamEvent>;
+  syncAction(thread: StoredThread, action: Action, sender: WidgetItem | null, ctx: RequestContext): Promise<{ updated_item?: ThreadItem }>;
 }
 
 export interface ChatKitServerOptions {
@@ -301,6 +302,8 @@ export class ChatKitServer {
   protected async actionTarget(params: { thread_id: string; item_id?: string | undefined }, ctx: RequestContext) {
     const thread = await this.store.loadThread(params.thread_id, ctx);
     const sender = params.item_id ? await this.store.loadItem(thread.id, params.item_id, ctx) : null;
+    // Only a widget sends actions (as the reference checks): a handler never acts for another item.
+    if (sender && sender.type !== 'widget') throw new BadRequestError(`item_id: item ${params.item_id} is not a widget`, 'not_a_widget');
     return { thread, sender };
   }
 

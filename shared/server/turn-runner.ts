@@ -301,7 +301,8 @@ export class TurnRunner {
     } catch (error) {
       this.options.onError?.('could not save the interrupted turn', error);
     }
-    yield { type: 'error', code: 'stream.error', message: 'The response was interrupted before it finished.', allow_retry: true };
+    // `custom`: ChatKit shows a message only with that code (others map to its own text).
+    yield { type: 'error', code: 'custom', message: 'The response was interrupted before it finished.', allow_retry: true };
   }
 
   private hiddenNote(threadId: string, content: string): ThreadItem {

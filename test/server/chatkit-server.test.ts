@@ -273,6 +273,16 @@ describe('turns without a new message', () => {
     expect(synced).toMatchObject({ updated_item: { id: widget.id, copy_text: 'clicked tap' } });
     expect(await store.loadItem(threadId, widget.id, user)).toMatchObject({ copy_text: 'clicked tap' });
   });
+
+  it('come only from a widget: naming another item is a 400, and the handler is not called', async () => {
+    const threadId = await newThread();
+    const message = (await allItems(threadId)).find((item) => item.type === 'user_message')!;
+    const before = await allItems(threadId);
+    for (const type of ['threads.custom_action', 'threads.sync_custom_action']) {
+      await expect(call({ type, params: { thread_id: threadId, item_id: message.id, action: { type: 'buy' } } })).rejects.toMatchObject({ status: 400, code: 'not_a_widget' });
+    }
+    expect(await allItems(threadId)).toEqual(before);
+  });
 });
 
 describe('attachments and transcription', () => {

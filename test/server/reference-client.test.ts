@@ -254,7 +254,7 @@ describe('a stop the server decides', () => {
     );
     const partial = doneItems(events).at(-1);
     expect(partial).toMatchObject({ type: 'assistant_message', content: [{ text: 'One two' }] });
-    expect(events.at(-1)).toEqual({ type: 'error', code: 'stream.error', message: 'The response was interrupted before it finished.', allow_retry: true });
+    expect(events.at(-1)).toEqual({ type: 'error', code: 'custom', message: 'The response was interrupted before it finished.', allow_retry: true });
     const stored = await h.allItems(threadId, user);
     expect(stored.slice(-2)).toEqual([partial, expect.objectContaining({ type: 'sdk_hidden_context', content: INTERRUPTED_NOTE })]);
     // The thread is free again for the retry.
