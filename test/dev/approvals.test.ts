@@ -60,6 +60,7 @@ const deployment: ApprovalDeployment = {
     await server.stop();
     server = await startDevProcess({ ...env(), ...extra });
   },
+  seesClientLeave: true,
 };
 
 describe('tools that ask first, through npm run dev', { timeout: 60_000 }, () => {

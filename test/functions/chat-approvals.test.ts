@@ -11,9 +11,10 @@ const fn = chatFunctionUnderShim();
 
 async function send(body: unknown, user: string, options: { stopWhen?: (events: ThreadStreamEvent[]) => boolean } = {}): Promise<Answer> {
   const stopWhen = options.stopWhen;
-  const result = await fn.post(user, body, stopWhen ? { disconnectWhen: (body) => stopWhen(parseSse(completeEvents(body))) } : {});
+  const result = await fn.post(user, body, stopWhen ? { clientGoesAwayWhen: (body) => stopWhen(parseSse(completeEvents(body))) } : {});
   if (!result.headers['content-type']?.startsWith('text/event-stream')) return { status: result.statusCode, events: [], json: JSON.parse(result.body) };
-  return { status: result.statusCode, events: parseSse(completeEvents(result.body)), json: undefined };
+  // What the client received: up to where it left, if it did.
+  return { status: result.statusCode, events: parseSse(completeEvents(result.clientReceived ?? result.body)), json: undefined };
 }
 
 /** The events received whole (a chunk may end mid-event). */
@@ -27,6 +28,7 @@ const deployment: ApprovalDeployment = {
   },
   send,
   restart: (extra = {}) => fn.coldStart(extra),
+  seesClientLeave: false,
 };
 
 describe('tools that ask first, through the chat function', { timeout: 60_000 }, () => {

@@ -7,9 +7,9 @@ import { uid } from '../support/fixtures.js';
 
 // POST /chatkit through our `awslambda` shim, for what Lambda's own runtime client cannot show
 // (test/functions/runtime-client.test.ts runs the built function under it): a response stream that
-// breaks mid-answer, and what the turn's metrics then say. On Lambda the runtime does not tell the function that a client went away
-// (aws/aws-lambda-nodejs-runtime-interface-client#145); a stream that breaks is its own failure, and
-// in `npm run dev` a client that leaves looks the same to the server.
+// breaks mid-answer, and what the turn's metrics then say. A client that goes away is not this:
+// the runtime does not tell the function (aws/aws-lambda-nodejs-runtime-interface-client#145), and
+// the turn runs on (runtime-client.test.ts shows it under the real runtime client).
 const fn = chatFunctionUnderShim({ POWERTOOLS_SERVICE_NAME: 'chatkit-chat', POWERTOOLS_METRICS_DISABLED: 'false' });
 let seedDb: Database;
 let store: PostgresStore;
@@ -22,14 +22,14 @@ afterAll(() => seedDb?.close());
 const input = (text: string) => ({ content: [{ type: 'input_text', text }], attachments: [], inference_options: {} });
 
 describe('the chat function', () => {
-  it('stops the turn and keeps what was said when the response stream breaks mid-answer, and counts it as TurnCancelled', async () => {
+  it('stops the turn and keeps what was said when the response stream breaks mid-answer (the runtime lost its connection), and counts it as TurnCancelled', async () => {
     const userId = uid('user');
     const written = emfLines();
     fn.model.enqueue({ text: ['Partial', ' answer', ' that', ' goes', ' on'], deltaDelayMs: 150 });
     const result = await fn.post(userId, { type: 'threads.create', params: { input: input('Go on') } }, {
-      disconnectWhen: (body) => body.split('text_delta').length > 2, // after the second delta
+      breakWhen: (body) => body.split('text_delta').length > 2, // after the second delta
     }).finally(() => written.restore());
-    expect(result.disconnected).toBe(true);
+    expect(result.broken).toBe(true);
     expect(written.metrics().find((m) => 'Turns' in m)).toMatchObject({ Turns: 1, TurnCancelled: 1, TurnTimedOut: 0 });
     const threads = await store.loadThreads({}, { userId });
     const items = (await store.loadThreadItems(threads.data[0]!.id, { order: 'asc', includeHidden: true }, { userId })).data;

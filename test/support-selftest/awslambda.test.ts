@@ -34,17 +34,38 @@ describe('awslambda streaming shim', () => {
     });
     const result = await invokeStreaming(handler, { n: 7 });
     expect(result.prelude).toEqual({ statusCode: 201, headers: { 'content-type': 'text/event-stream' }, cookies: ['a=1'] });
-    expect(result).toMatchObject({ statusCode: 201, headers: { 'content-type': 'text/event-stream' }, cookies: ['a=1'], ended: true, disconnected: false });
+    expect(result).toMatchObject({ statusCode: 201, headers: { 'content-type': 'text/event-stream' }, cookies: ['a=1'], ended: true, broken: false, clientReceived: undefined });
     expect(result.contentType).toBe('application/vnd.awslambda.http-integration-response');
     expect(result.chunks.map(String)).toEqual(['data: 7\n\n', 'data: done\n\n']);
     expect(result.body).toBe('data: 7\n\ndata: done\n\n');
   });
 
-  it('propagates a client disconnect to the handler', async () => {
+  it('does not tell the handler that the client went away, as Lambda does not: every write is taken', async () => {
     const seen: string[] = [];
     const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
       const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: {} });
       stream.on('close', () => seen.push('close'));
+      stream.on('error', () => seen.push('error'));
+      for (let i = 0; i < 10; i++) {
+        stream.write(`chunk ${i}\n`);
+        await tick();
+      }
+      stream.end();
+    });
+    const result = await invokeStreaming(handler, {}, { clientGoesAwayWhen: (body) => body.length >= 16 });
+    expect(result.clientReceived).toBe('chunk 0\nchunk 1\n');
+    expect(result.body).toBe(Array.from({ length: 10 }, (_, i) => `chunk ${i}\n`).join(''));
+    expect(result.ended).toBe(true);
+    await tick();
+    expect(seen).toEqual(['close']); // only once it ended
+  });
+
+  it('fails the stream under the handler when it breaks', async () => {
+    const seen: string[] = [];
+    const handler = awslambda.streamifyResponse(async (_event, responseStream) => {
+      const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: {} });
+      stream.on('close', () => seen.push('close'));
+      stream.on('error', () => seen.push('error'));
       for (let i = 0; i < 50 && !stream.destroyed; i++) {
         stream.write(`chunk ${i}\n`);
         await tick();
@@ -52,10 +73,10 @@ describe('awslambda streaming shim', () => {
       if (!stream.destroyed) stream.end();
     });
     const received: string[] = [];
-    const result = await invokeStreaming(handler, {}, { disconnectAfterBytes: 16, onChunk: (c) => received.push(String(c)) });
-    expect(result.disconnected).toBe(true);
+    const result = await invokeStreaming(handler, {}, { breakWhen: (body) => body.length >= 16, onChunk: (c) => received.push(String(c)) });
+    expect(result.broken).toBe(true);
     expect(result.ended).toBe(false);
-    expect(seen).toEqual(['close']);
+    expect(seen).toEqual(['error', 'close']);
     expect(result.chunks.length).toBeLessThan(50);
     expect(received.join('')).toBe(result.body);
   });

@@ -20,6 +20,8 @@ export interface ApprovalDeployment {
   send(body: unknown, user: string, options?: { stopWhen?: (events: ThreadStreamEvent[]) => boolean }): Promise<Answer>;
   /** Starts a new instance over the same database (the old one gone), with these settings on top. */
   restart(env?: Record<string, string>): Promise<void>;
+  /** Whether the server is told that a client left (the dev server is; a Lambda function is not). */
+  seesClientLeave: boolean;
 }
 
 const input = (text: string) => ({ content: [{ type: 'input_text', text }], attachments: [], inference_options: {} });
@@ -184,35 +186,47 @@ export function approvalScenarios(deployment: () => ApprovalDeployment) {
     expect(shown).toContain('Denied by');
   });
 
-  it('cancelled before it pauses: nothing waits and nothing is renamed; the thread is free', async () => {
+  const rename = { text: ['Let', ' me', ' rename', ' that', ' for', ' you.'], deltaDelayMs: 150 };
+  const leavesAtFirstWords = (events: ThreadStreamEvent[]) => events.some((e) => e.type === 'thread.item.updated' && e.update.type === 'assistant_message.content_part.text_delta');
+
+  it('the client leaves before the turn pauses: where the server sees it, nothing waits and nothing is renamed; where it does not, the card waits for the next visit', async () => {
     const d = deployment();
     const user = newUser();
     const trip = await conversation(user, 'Trip planning');
     const here = await conversation(user, 'Tidying up');
-    d.model.enqueue({ text: ['Let', ' me', ' rename', ' that', ' for', ' you.'], deltaDelayMs: 150, functionCall: { name: 'rename_conversation', arguments: JSON.stringify({ thread_id: trip, title: 'Lisbon trip' }), call_id: 'call_trip' } });
-    await d.send({ type: 'threads.add_user_message', params: { thread_id: here, input: input('Rename it') } }, user, {
-      stopWhen: (events) => events.some((e) => e.type === 'thread.item.updated' && e.update.type === 'assistant_message.content_part.text_delta'),
-    });
-    d.model.enqueue({ text: 'Still here.' });
-    await expect.poll(async () => (await d.send({ type: 'threads.add_user_message', params: { thread_id: here, input: input('Hello?') } }, user)).status).toBe(200);
-    expect((await itemsOf(here, user)).some((item) => item.type === 'widget')).toBe(false);
-    expect(await titleOf(trip, user)).toBe('Trip planning');
+    d.model.enqueue({ ...rename, functionCall: { name: 'rename_conversation', arguments: JSON.stringify({ thread_id: trip, title: 'Lisbon trip' }), call_id: 'call_trip' } });
+    await d.send({ type: 'threads.add_user_message', params: { thread_id: here, input: input('Rename it') } }, user, { stopWhen: leavesAtFirstWords });
+    if (d.seesClientLeave) {
+      d.model.enqueue({ text: 'Still here.' });
+      await expect.poll(async () => (await d.send({ type: 'threads.add_user_message', params: { thread_id: here, input: input('Hello?') } }, user)).status).toBe(200);
+      expect((await itemsOf(here, user)).some((item) => item.type === 'widget')).toBe(false);
+      expect(await titleOf(trip, user)).toBe('Trip planning');
+    } else {
+      // On Lambda the turn ran to its end (its invocation with it): the reloaded thread shows the card, which still answers.
+      const widget = (await itemsOf(here, user)).find((item) => item.type === 'widget');
+      expect(widget).toBeDefined();
+      expect(await titleOf(trip, user)).toBe('Trip planning');
+      d.model.enqueue({ text: 'Renamed it.' });
+      expect((await click(here, widget!.id, 'approval.approve', user)).status).toBe(200);
+      expect(await titleOf(trip, user)).toBe('Lisbon trip');
+    }
   });
 
-  it('cancelled while the approved turn answers: the rename stands, the thread is free, the approval spent', async () => {
+  it('the client leaves while the approved turn answers: the rename stands, the thread is free, the approval spent', async () => {
     const d = deployment();
     const user = newUser();
     const trip = await conversation(user, 'Trip planning');
     const { here, widget } = await askedToRename(user, [{ threadId: trip, title: 'Lisbon trip', callId: 'call_trip' }]);
     d.model.enqueue({ text: ['I', ' renamed', ' it', ' and', ' now', ' I', ' explain', ' at', ' length.'], deltaDelayMs: 150 });
-    await click(here, widget.id, 'approval.approve', user, undefined, {
-      stopWhen: (events) => events.some((e) => e.type === 'thread.item.updated' && e.update.type === 'assistant_message.content_part.text_delta'),
-    });
+    await click(here, widget.id, 'approval.approve', user, undefined, { stopWhen: leavesAtFirstWords });
     expect(await titleOf(trip, user)).toBe('Lisbon trip');
     d.model.enqueue({ text: 'Free.' });
     await expect.poll(async () => (await d.send({ type: 'threads.add_user_message', params: { thread_id: here, input: input('Done?') } }, user)).status).toBe(200);
     const again = await click(here, widget.id, 'approval.approve', user);
     expect([again.status, again.json?.error?.code]).toEqual([409, 'not_pending']);
+    // Where the server is not told, the answer nobody waited for was written to its end.
+    const answers = (await itemsOf(here, user)).filter((item) => item.type === 'assistant_message').map((item) => JSON.stringify(item));
+    expect(answers.some((item) => item.includes('I renamed it and now I explain at length.'))).toBe(!d.seesClientLeave);
   });
 
   it('a pause outlives its instance: a freshly started one resumes it from the database alone', async () => {

@@ -52,25 +52,30 @@ export interface StreamedInvocation {
   prelude: unknown;
   /** The content type the handler set on the response stream (HttpResponseStream.from sets the prelude type). */
   contentType: string | undefined;
-  /** Body chunks as the handler wrote them (after the prelude). */
+  /** Body chunks as the handler wrote them (after the prelude), all of them: a client that left does not stop the writes. */
   chunks: Buffer[];
   body: string;
+  /** With `clientGoesAwayWhen`: the body up to the moment the client went away, undefined if it never did. */
+  clientReceived: string | undefined;
   ended: boolean;
-  disconnected: boolean;
+  /** With `breakWhen`: the stream failed under the handler. */
+  broken: boolean;
 }
 
 /**
- * Invokes a streaming handler as the runtime does and records what a reader receives.
- * `disconnectAfterBytes` closes the connection as a client going away does.
+ * Invokes a streaming handler as the runtime does and records what it wrote.
+ * `clientGoesAwayWhen`: the client leaves once the body so far satisfies it, and, as on Lambda
+ * (aws/aws-lambda-nodejs-runtime-interface-client#145), the handler is not told: its stream takes
+ * every later write and never closes early. `breakWhen`: the response stream itself fails (the
+ * runtime's connection to Lambda breaks): it errors and closes under the handler.
  */
 export async function invokeStreaming(
   handler: unknown,
   event: unknown,
   options: {
     remainingTimeMs?: number;
-    disconnectAfterBytes?: number;
-    /** Closes the connection once the body received so far satisfies this. */
-    disconnectWhen?: (bodySoFar: string) => boolean;
+    clientGoesAwayWhen?: (bodySoFar: string) => boolean;
+    breakWhen?: (bodySoFar: string) => boolean;
     onChunk?: (chunk: Buffer) => void;
   } = {},
 ): Promise<StreamedInvocation> {
@@ -78,8 +83,7 @@ export async function invokeStreaming(
   let prelude: { statusCode?: number; headers?: Record<string, string>; cookies?: string[] } | undefined;
   const chunks: Buffer[] = [];
   let contentType: string | undefined;
-  let bodyBytes = 0;
-  const result = { ended: false, disconnected: false };
+  const result = { ended: false, broken: false, clientReceived: undefined as string | undefined };
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       const data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
@@ -94,12 +98,11 @@ export async function invokeStreaming(
         record(data);
       }
       callback();
-      const cut =
-        (options.disconnectAfterBytes !== undefined && bodyBytes >= options.disconnectAfterBytes) ||
-        (options.disconnectWhen !== undefined && options.disconnectWhen(Buffer.concat(chunks).toString('utf8')));
-      if (cut && !result.disconnected) {
-        result.disconnected = true;
-        stream.destroy();
+      const soFar = () => Buffer.concat(chunks).toString('utf8');
+      if (result.clientReceived === undefined && options.clientGoesAwayWhen?.(soFar())) result.clientReceived = soFar();
+      if (!result.broken && options.breakWhen?.(soFar())) {
+        result.broken = true;
+        stream.destroy(new Error('the response stream broke'));
       }
     },
     final(callback) {
@@ -109,11 +112,10 @@ export async function invokeStreaming(
   });
   // The runtime's response stream has this; HttpResponseStream.from uses it to announce the prelude.
   Object.assign(stream, { setContentType: (type: string) => void (contentType = type) });
-  stream.on('error', () => {}); // writes after a disconnect fail quietly, as on the real runtime
+  stream.on('error', () => {}); // the handler hears of a broken stream through its own listeners
   function record(data: Buffer) {
     if (data.length === 0) return;
     chunks.push(data);
-    bodyBytes += data.length;
     options.onChunk?.(data);
   }
   await (handler as (e: unknown, s: Writable, c: Context) => Promise<void>)(event, stream, lambdaContext({ remainingTimeMs: options.remainingTimeMs }));
