@@ -85,6 +85,7 @@ function page(config: ChatPageConfig): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ChatKit dev chat</title>
+<link rel="icon" href="data:,">
 <style>
   html, body { height: 100%; margin: 0; font: 15px/1.4 system-ui, sans-serif; }
   body { display: flex; flex-direction: column; }

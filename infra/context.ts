@@ -45,6 +45,11 @@ export class ContextReader {
   }
 }
 
+/** A context setting that is not valid: synth says so in one line, without a stack trace. */
+export class SettingError extends Error {
+  override name = 'SettingError';
+}
+
 export function fail(key: string, value: string, expected: string): never {
-  throw new Error(`context ${key}="${value}" is not valid: expected ${expected}`);
+  throw new SettingError(`context ${key}="${value}" is not valid: expected ${expected}`);
 }

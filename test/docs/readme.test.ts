@@ -80,7 +80,10 @@ describe('the README', () => {
         'search_conversations returned',
         '"title":"Greetings"',
         '"snippet":',
+        'upload: 200\n',
         '(offline echo) Summarize this [with 1 attachment]',
+        'New title: Lisbon trip', // the card
+        'rename_conversation returned', // once approved
         '{"threads":[],"has_more":false,"next_cursor":null}',
         '"code":"not_found"',
         ' 404\n',
