@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { DEFAULT_MODEL, REASONING_EFFORTS, REASONING_SUMMARIES, type ReasoningEffort, type ReasoningSummary } from '../shared/agent/model-settings.js';
+import { DEFAULT_MODEL, effortRefusal, REASONING_EFFORTS, REASONING_SUMMARIES, type ReasoningEffort, type ReasoningSummary } from '../shared/agent/model-settings.js';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CorsOriginsError, parseCorsOrigins } from '../shared/http/cors.js';
 import { ContextReader, fail } from './context.js';
@@ -64,11 +64,15 @@ export function settingsFromContext(lookup: (key: string) => unknown): StackSett
   const warmup = context.boolean('warmup', false) && warmupRate !== 'off' ? scheduleExpression('warmupRate', warmupRate) : undefined;
   const retention = context.integer('logRetentionDays', 30, { min: 1, max: 9999 });
   if (!RETENTION_DAYS.includes(retention)) fail('logRetentionDays', String(retention), `one of ${RETENTION_DAYS.join(', ')}`);
+  const openaiModel = context.text('openaiModel', DEFAULT_MODEL);
+  const assistantReasoningEffort = context.optionalText('assistantReasoningEffort') === undefined ? undefined : context.oneOf('assistantReasoningEffort', 'none', REASONING_EFFORTS);
+  const refused = effortRefusal(assistantReasoningEffort, [openaiModel]);
+  if (refused) fail('assistantReasoningEffort', String(assistantReasoningEffort), `one of ${refused.takes.join(', ')} (what ${openaiModel} takes)`);
   return {
     stageName: context.matching('stageName', 'prod', STAGE_NAME, 'letters, digits and hyphens (it is part of the stack name)'),
     corsOrigins: corsOrigins(context.text('corsOrigins', '*')),
-    openaiModel: context.text('openaiModel', DEFAULT_MODEL),
-    assistantReasoningEffort: context.optionalText('assistantReasoningEffort') === undefined ? undefined : context.oneOf('assistantReasoningEffort', 'none', REASONING_EFFORTS),
+    openaiModel,
+    assistantReasoningEffort,
     assistantReasoningSummary: context.oneOf('assistantReasoningSummary', 'auto', REASONING_SUMMARIES),
     warmup,
     authorizerCacheTtlSeconds: context.integer('authorizerCacheTtl', 300, { min: 0, max: 3600 }),

@@ -14,6 +14,27 @@ export const DEFAULT_MODEL = 'gpt-5.6-luna';
 export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 
+/**
+ * The efforts a model family takes, where OpenAI's model pages say (a family not listed is not
+ * checked): another is a 400 on every turn, so the start (and synth) refuses it instead.
+ */
+const FAMILY_EFFORTS: Array<[RegExp, readonly ReasoningEffort[]]> = [
+  [/^gpt-5\.[2-9]/, ['none', 'low', 'medium', 'high', 'xhigh']],
+  [/^gpt-5\.1/, ['none', 'low', 'medium', 'high']],
+  [/^gpt-5(-|$)/, ['minimal', 'low', 'medium', 'high']],
+  [/^o\d/, ['low', 'medium', 'high']],
+];
+
+/** The first of `models` whose family refuses this effort, with the efforts it takes; null if none does. */
+export function effortRefusal(effort: ReasoningEffort | undefined, models: readonly string[]): { model: string; takes: readonly ReasoningEffort[] } | null {
+  if (effort === undefined) return null;
+  for (const model of models) {
+    const takes = FAMILY_EFFORTS.find(([family]) => family.test(model))?.[1];
+    if (takes && !takes.includes(effort)) return { model, takes };
+  }
+  return null;
+}
+
 /** `reasoning.summary` values, and `off` for none. */
 export const REASONING_SUMMARIES = ['auto', 'concise', 'detailed', 'off'] as const;
 export type ReasoningSummary = (typeof REASONING_SUMMARIES)[number];

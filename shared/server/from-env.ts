@@ -1,4 +1,4 @@
-import { DEFAULT_MODEL, reasoningFromEnv } from '../agent/model-settings.js';
+import { DEFAULT_MODEL, effortRefusal, reasoningFromEnv } from '../agent/model-settings.js';
 import { DeferredResponder } from '../responder/deferred-responder.js';
 import type { Transcriber } from '../responder/responder.js';
 import type { Store } from '../store/store.js';
@@ -45,6 +45,8 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
   const listed = list(env.OPENAI_MODELS);
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
   const reasoning = reasoningFromEnv(env);
+  const refused = effortRefusal(reasoning.effort, listed ?? [model]);
+  if (refused) throw new Error(`ASSISTANT_REASONING_EFFORT="${reasoning.effort}" is refused by ${refused.model}, which takes ${refused.takes.join(', ')}`);
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;
   if (!env.OPENAI_API_KEY) {

@@ -17,6 +17,9 @@ describe('context settings', () => {
     expect(settings({ assistantReasoningEffort: 'low', assistantReasoningSummary: 'off' })).toMatchObject({ assistantReasoningEffort: 'low', assistantReasoningSummary: 'off' });
     expect(refused({ assistantReasoningEffort: 'extreme' })).toThrow(/assistantReasoningEffort="extreme"/);
     expect(refused({ assistantReasoningSummary: 'short' })).toThrow(/assistantReasoningSummary="short"/);
+    // A value the API knows but the model refuses would fail every turn: synth refuses it.
+    expect(refused({ assistantReasoningEffort: 'minimal' })).toThrow('context assistantReasoningEffort="minimal" is not valid: expected one of none, low, medium, high, xhigh (what gpt-5.6-luna takes)');
+    expect(settings({ openaiModel: 'gpt-5-mini', assistantReasoningEffort: 'minimal' })).toMatchObject({ assistantReasoningEffort: 'minimal' });
   });
 
   it('refuses throttling that would block the API or is not a number', () => {

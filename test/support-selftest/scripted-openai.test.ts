@@ -145,6 +145,22 @@ describe('scripted OpenAI server with the real openai SDK', () => {
       const mistake = await refusal(client.responses.create({ model: 'gpt-test', input: 'x', stream: true }));
       expect(mistake!.message).toContain('script error');
     });
+
+    it("refuses an effort the model's family does not take, with the API's message", async () => {
+      const refused = await refusal(client.responses.create({ model: 'gpt-5.6-luna', input: 'x', reasoning: { effort: 'minimal' } }));
+      expect([refused!.status, refused!.error]).toEqual([
+        400,
+        {
+          message: "Unsupported value: 'minimal' is not supported with the 'gpt-5.6-luna' model. Supported values are: 'none', 'low', 'medium', 'high', and 'xhigh'.",
+          type: 'invalid_request_error',
+          param: 'reasoning.effort',
+          code: 'unsupported_value',
+        },
+      ]);
+      expect((await refusal(client.responses.create({ model: 'o4-mini', input: 'x', reasoning: { effort: 'none' } })))!.status).toBe(400);
+      server.enqueueTitle('Fine');
+      expect((await client.responses.create({ model: 'gpt-5-mini', input: 'x', reasoning: { effort: 'minimal' } })).output_text).toBe('Fine');
+    });
   });
 
   it('surfaces an HTTP failure as APIError', async () => {

@@ -13,7 +13,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 // - a reasoning model thinks out of the output budget: a non-streamed answer under a small
 //   `max_output_tokens` is all reasoning, `incomplete`, with no text;
 // - a reasoning item sent back as input must carry encrypted content this server issued: by id
-//   alone, under `store: false`, it is the real 404 ("Items are not persisted…").
+//   alone, under `store: false`, it is the real 404 ("Items are not persisted…");
+// - each reasoning model family takes only some `reasoning.effort` values (EFFORTS below, from
+//   OpenAI's model pages, not from our code): another is the real 400 "Unsupported value".
 
 export interface ScriptedTurn {
   /** Output text deltas (a string is split into words). */
@@ -142,6 +144,16 @@ function defaultEffort(model: string): string {
   return /^gpt-(5\.[1-9]|[6-9])/.test(model) ? 'none' : 'medium';
 }
 
+/** The `reasoning.effort` values a model family takes; a family not listed is not checked. */
+const EFFORTS: Array<[RegExp, readonly string[]]> = [
+  [/^gpt-5\.[2-9]/, ['none', 'low', 'medium', 'high', 'xhigh']],
+  [/^gpt-5\.1/, ['none', 'low', 'medium', 'high']],
+  [/^gpt-5(-|$)/, ['minimal', 'low', 'medium', 'high']],
+  [/^o\d/, ['low', 'medium', 'high']],
+];
+
+const quoted = (values: readonly string[]) => `${values.slice(0, -1).map((v) => `'${v}'`).join(', ')}, and '${values.at(-1)}'`;
+
 interface ApiError {
   status: number;
   error: { message: string; type: string; param: string | null; code: string | null };
@@ -161,6 +173,11 @@ function refusal(body: any, issued: Set<string>): ApiError | null {
     for (const setting of ['effort', 'summary'] as const) {
       if (body?.reasoning?.[setting] != null) return invalid(400, `Unsupported parameter: 'reasoning.${setting}' is not supported with this model.`, `reasoning.${setting}`, 'unsupported_parameter');
     }
+  }
+  const effort = body?.reasoning?.effort;
+  const takes = reasons(model) && effort != null ? EFFORTS.find(([family]) => family.test(model))?.[1] : undefined;
+  if (takes && !takes.includes(effort)) {
+    return invalid(400, `Unsupported value: '${effort}' is not supported with the '${model}' model. Supported values are: ${quoted(takes)}.`, 'reasoning.effort', 'unsupported_value');
   }
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
   for (const item of input) {
