@@ -3,6 +3,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 /** How long one read may take before it fails (and is retried on the next call). */
 export const SECRET_READ_TIMEOUT_MS = 3_000;
 const NOT_LISTENING_RETRY_MS = 20;
+/** What the extension answers (400) before it is ready to serve. */
+const NOT_READY = /not ready to serve traffic/i;
 
 /**
  * Reads a Secrets Manager secret (a JSON object of string values) from the AWS Parameters and
@@ -12,14 +14,17 @@ const NOT_LISTENING_RETRY_MS = 20;
 export async function readSecretFromExtension(variable: string, arn: string, { timeoutMs = SECRET_READ_TIMEOUT_MS } = {}): Promise<Record<string, unknown>> {
   const port = process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT ?? '2773';
   const url = `http://localhost:${port}/secretsmanager/get?secretId=${encodeURIComponent(arn)}`;
+  const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   let body: string;
   try {
-    response = await fetchOnceListening(url, {
-      headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    body = await response.text();
+    for (;;) {
+      response = await fetchOnceListening(url, { headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' }, signal });
+      body = await response.text();
+      // Listening but not started yet (it answers so while its own init runs): asked again, within the same time.
+      if (!(response.status === 400 && NOT_READY.test(body))) break;
+      await delay(NOT_LISTENING_RETRY_MS, undefined, { signal });
+    }
   } catch (error) {
     throw new Error(`Reading the secret ${variable} from the Parameters and Secrets extension failed: ${reason(error)}`, { cause: error });
   }

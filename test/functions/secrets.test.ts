@@ -102,6 +102,18 @@ describe('secrets read from the Parameters and Secrets extension', () => {
     }
   });
 
+  it('asks again while the extension answers that it is not ready yet, within the same bounded time', async () => {
+    const notReady = { status: 400, body: 'not ready to serve traffic, please wait' };
+    extension.script(notReady, notReady, secretAnswer({ JWT_SECRET: 'ready' }));
+    await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN)).resolves.toEqual({ JWT_SECRET: 'ready' });
+    expect(extension.reads).toHaveLength(3);
+    extension.script(notReady);
+    await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN, { timeoutMs: 300 })).rejects.toThrow(/^Reading the secret JWT_SECRET_ARN from the Parameters and Secrets extension failed/);
+    // Any other 400 is an answer, not a wait.
+    extension.script({ status: 400, body: 'bad request' });
+    await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN)).rejects.toThrow('The Parameters and Secrets extension answered 400 for the secret JWT_SECRET_ARN');
+  });
+
   it('says the extension is not listening when it never does, after a bounded time', async () => {
     process.env.PARAMETERS_SECRETS_EXTENSION_HTTP_PORT = String(await closedPort());
     const started = Date.now();
