@@ -30,10 +30,31 @@ export function invalidCursor(): BadRequestError {
   return new BadRequestError('after does not name an element of this list', 'invalid_cursor');
 }
 
-/** Builds a page from up to limit+1 rows fetched in order. */
-export function toPage<Row, T extends { id: string }>(rows: Row[], limit: number, map: (row: Row) => T) {
+/** Builds a page from up to limit+1 rows fetched in order; its cursor names the last row (by id, unless `cursorOf` says). */
+export function toPage<Row, T extends { id: string }>(rows: Row[], limit: number, map: (row: Row) => T, cursorOf?: (row: Row) => string) {
   const hasMore = rows.length > limit;
-  const data = rows.slice(0, limit).map(map);
+  const kept = rows.slice(0, limit);
+  const data = kept.map(map);
   const last = data.at(-1);
-  return hasMore && last ? { data, has_more: true, after: last.id } : { data, has_more: false };
+  if (!hasMore || !last) return { data, has_more: false };
+  return { data, has_more: true, after: cursorOf ? cursorOf(kept.at(-1)!) : last.id };
 }
+
+/**
+ * A cursor that holds the position it was read at (an opaque string): for a list ordered by a
+ * key that changes, such as a thread's last activity, where the row's current key would move
+ * the next page (a thread answered meanwhile would come again, or others be skipped).
+ */
+export const positionCursor = {
+  of: (key: string, id: string): string => Buffer.from(JSON.stringify([key, id])).toString('base64url'),
+  /** The position a cursor holds; `key` must match `keyPattern` (it goes into the query typed). */
+  read(cursor: string, keyPattern: RegExp): { key: string; id: string } {
+    try {
+      const [key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+      if (typeof key === 'string' && keyPattern.test(key) && typeof id === 'string' && id.length > 0) return { key, id };
+    } catch {
+      // not one of ours
+    }
+    throw invalidCursor();
+  },
+};

@@ -4,7 +4,7 @@ import { BadRequestError, ConflictError, NotFoundError, PauseExpiredError, Pause
 import type { Attachment, FeedbackKind, Page, PageRequest, StoredThread, ThreadItem, ThreadMetadata } from '../protocol/index.js';
 import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
-import { invalidCursor, keyset, toPage } from './pagination.js';
+import { invalidCursor, keyset, positionCursor, toPage } from './pagination.js';
 import type { Schema } from './schema.js';
 import { searchThreads } from './search.js';
 import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnEnd, TurnLease, TurnStart } from './store.js';
@@ -233,29 +233,18 @@ export class PostgresStore implements Store {
   async loadThreads(page: PageRequest, ctx: RequestContext): Promise<Page<StoredThread>> {
     const { limit, order, after } = keyset(page);
     const [cmp, dir] = order === 'asc' ? [sql`>`, sql`ASC`] : [sql`<`, sql`DESC`];
+    // The cursor is the position the previous page ended at, not a thread id: the order is by last
+    // activity, which a turn moves, and the next page must go on from where that page ended.
+    const from = after === undefined ? undefined : positionCursor.read(after, POSITION);
     const rows = await retryIfTerminated(async () => {
-      if (after === undefined) {
-        const { rows } = await sql<ThreadRow>`
-          SELECT data, updated_at FROM chatkit_threads
-          WHERE user_id = ${ctx.userId}
-          ORDER BY updated_at ${dir}, id ${dir} LIMIT ${limit + 1}`.execute(this.db);
-        return rows;
-      }
-      // No row at all: the cursor is not one of this user's threads. A row with null data: an empty page.
-      const { rows } = await sql<Partial<ThreadRow>>`
-        SELECT page.data, page.updated_at
-        FROM chatkit_threads cursor
-        LEFT JOIN LATERAL (
-          SELECT t.id, t.data, t.updated_at FROM chatkit_threads t
-          WHERE t.user_id = cursor.user_id AND (t.updated_at, t.id) ${cmp} (cursor.updated_at, cursor.id)
-          ORDER BY t.updated_at ${dir}, t.id ${dir} LIMIT ${limit + 1}
-        ) page ON true
-        WHERE cursor.id = ${storableText(after)} AND cursor.user_id = ${ctx.userId}
-        ORDER BY page.updated_at ${dir}, page.id ${dir}`.execute(this.db);
-      if (rows.length === 0) throw invalidCursor();
-      return rows.filter((row): row is ThreadRow => row.data != null);
+      const { rows } = await sql<ThreadRow & { position: string }>`
+        SELECT data, updated_at, to_char(updated_at AT TIME ZONE 'UTC', ${POSITION_FORMAT}) AS position
+        FROM chatkit_threads
+        WHERE user_id = ${ctx.userId} ${from ? sql`AND (updated_at, id) ${cmp} (${from.key}::timestamptz, ${storableText(from.id)})` : sql``}
+        ORDER BY updated_at ${dir}, id ${dir} LIMIT ${limit + 1}`.execute(this.db);
+      return rows;
     });
-    return toPage(rows, limit, storedThread);
+    return toPage(rows, limit, storedThread, (row) => positionCursor.of(row.position, (row.data as ThreadMetadata).id));
   }
 
   async deleteThread(threadId: string, ctx: RequestContext): Promise<Attachment[]> {
@@ -485,6 +474,9 @@ interface BeginTurnRow {
 }
 
 /** Why a turn other than an answer or a new message cannot start while a paused turn waits. */
+/** A thread's last activity as a cursor holds it: UTC to the microsecond, as PostgreSQL keeps it. */
+const POSITION_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const AWAITING_ANSWER = 'This thread is waiting for an answer to a request (approve or deny it, or write a new message)';
 
 function storedThread(row: ThreadRow): StoredThread {

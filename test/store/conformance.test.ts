@@ -103,6 +103,23 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       expect(asc.seen).toEqual([...desc.seen].reverse());
     });
 
+    it('goes on from where the previous page ended when a thread is answered between pages: none twice, none of those not yet seen skipped', async () => {
+      const ctx = user();
+      const [x, y, z] = [await threadOf(ctx), await threadOf(ctx), await threadOf(ctx)];
+      for (const [t, minutes] of [[x, 3], [y, 2], [z, 1]] as const) {
+        await sql`UPDATE chatkit_threads SET updated_at = now() - ${minutes}::int * interval '1 minute' WHERE id = ${t.id}`.execute(database.db);
+      }
+      const first = await store.loadThreads({ limit: 2 }, ctx);
+      expect(first.data.map((t) => t.id)).toEqual([z.id, y.id]);
+      await store.addThreadItem(y.id, userMessage(y.id, 'still here'), ctx); // y moves to the top
+      const second = await store.loadThreads({ limit: 2, after: first.after }, ctx);
+      expect(second.data.map((t) => t.id)).toEqual([x.id]);
+      // A cursor is not a thread id, nor made up.
+      for (const after of [y.id, Buffer.from(JSON.stringify(['yesterday', y.id])).toString('base64url')]) {
+        await expect(store.loadThreads({ after }, ctx)).rejects.toMatchObject({ code: 'invalid_cursor' });
+      }
+    });
+
     it('orders threads by latest activity: adding an item moves a thread first', async () => {
       const ctx = user();
       const older = await threadOf(ctx);
@@ -737,6 +754,10 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       const ctx = user();
       const t = thread();
       const item = userMessage(t.id, 'count me');
+      // A page's cursor, to read the next page with.
+      await threadOf(ctx);
+      await threadOf(ctx);
+      const cursor = (await store.loadThreads({ limit: 1 }, ctx)).after;
       const calls: Array<[string, () => Promise<unknown>]> = [
         ['createThread', () => store.createThread(t, null, ctx)],
         ['saveThread', () => store.saveThread(t, ctx)],
@@ -748,7 +769,7 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         ['loadThreadItems', () => store.loadThreadItems(t.id, {}, ctx)],
         ['loadThreadItems (after)', () => store.loadThreadItems(t.id, { after: item.id }, ctx)],
         ['loadThreads', () => store.loadThreads({}, ctx)],
-        ['loadThreads (after)', () => store.loadThreads({ after: t.id }, ctx)],
+        ['loadThreads (after)', () => store.loadThreads({ after: cursor }, ctx)],
         ['searchThreads', () => store.searchThreads({ q: 'count' }, ctx)],
         ['saveFeedback', () => store.saveFeedback(t.id, [item.id], 'positive', ctx)],
         ['deleteItemsAfter', () => store.deleteItemsAfter(t.id, item.id, ctx)],
