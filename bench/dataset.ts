@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { positionCursor } from '../shared/store/pagination.js';
 import type { Schema } from '../shared/store/schema.js';
 
 export interface DatasetSize {
@@ -13,6 +14,12 @@ export interface DatasetSize {
 export const BENCH_USER = 'bench-user';
 export const DEEP_THREAD = 'thr_deep';
 const BASE = '2026-01-01T00:00:00Z';
+
+/** The cursor a page of the bench user's threads ending at thr_g gives (see the updated_at below). */
+export function threadsCursorAt(g: number): string {
+  const updated = new Date(Date.parse(BASE) + 365 * 86_400_000 - g * 1000).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  return positionCursor.of(updated, `thr_${g}`);
+}
 
 /** Loads the dataset set-based (values are this module's constants, inlined as literals) (INSERT … SELECT generate_series), then VACUUM ANALYZE. */
 export async function loadDataset(db: Kysely<Schema>, size: DatasetSize) {

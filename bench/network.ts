@@ -8,7 +8,7 @@ import { PostgresStore } from '../shared/store/postgres-store.js';
 import { startPgBouncer } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { startWsBridge } from '../test/support/ws-bridge.js';
-import { BENCH_USER, DEEP_THREAD, type DatasetSize } from './dataset.js';
+import { BENCH_USER, DEEP_THREAD, threadsCursorAt, type DatasetSize } from './dataset.js';
 import { startDelayProxy } from './delay-proxy.js';
 import { ModelClock, QueryLog, timeTurn, type TurnSample } from './full-turn.js';
 import type { Report } from './report.js';
@@ -96,7 +96,7 @@ async function operationsTable(database: Database, size: DatasetSize, iterations
     }
   }
   const middle = `it_${Math.floor(size.deepItems / 2)}`;
-  const deepPage = `thr_${size.userThreads - 20}`;
+  const deepPage = threadsCursorAt(size.userThreads - 20);
   const contenders: Contender[] = [
     {
       name: 'threads.get_by_id (thread + first page)',

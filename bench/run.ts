@@ -26,7 +26,7 @@ import { devTransport } from '../dev/transport.js';
 import { PGBOUNCER_BINARY, pgBouncerInstalled } from '../test/support/pgbouncer.js';
 import { startScriptedOpenAI } from '../test/support/scripted-openai.js';
 import { benchColdStart } from './cold-start.js';
-import { BENCH_USER, DEEP_THREAD, loadDataset, type DatasetSize } from './dataset.js';
+import { BENCH_USER, DEEP_THREAD, loadDataset, threadsCursorAt, type DatasetSize } from './dataset.js';
 import { benchAttachmentMemory } from './attachment-memory.js';
 import { benchBoundedSearch } from './bounded-search.js';
 import { benchNetwork } from './network.js';
@@ -101,7 +101,7 @@ try {
   const rt: Array<[string, number, number]> = [
     ['threads.get_by_id (thread + first page)', await count(() => ours.loadThreadWithItems(opsThread.id, 20, ctx)), await count(async () => { await seed.loadThread(opsThread.id, BENCH_USER); await seed.loadItems(opsThread.id, undefined, 20); })],
     ['items.list (page after a cursor)', await count(() => ours.loadThreadItems(opsThread.id, { after: 'msg_seed_2', limit: 20 }, ctx)), await count(async () => { await seed.loadThread(opsThread.id, BENCH_USER); await seed.loadItems(opsThread.id, 'msg_seed_2', 20); })],
-    ['threads.list (deep page)', await count(() => ours.loadThreads({ after: `thr_${size.userThreads - 20}`, limit: 20 }, ctx)), await count(() => seed.listThreads(BENCH_USER, size.userThreads - 20, 20))],
+    ['threads.list (deep page)', await count(() => ours.loadThreads({ after: threadsCursorAt(size.userThreads - 20), limit: 20 }, ctx)), await count(() => seed.listThreads(BENCH_USER, size.userThreads - 20, 20))],
     [
       'threads.add_user_message (store work, excl. model)',
       await count(async () => {
@@ -149,7 +149,7 @@ try {
   results.threadsList = {};
   for (const [label, after, offset] of [
     ['first page', undefined, 0],
-    ['deep page', `thr_${size.userThreads - 20}`, size.userThreads - 20],
+    ['deep page', threadsCursorAt(size.userThreads - 20), size.userThreads - 20],
   ] as Array<[string, string | undefined, number]>) {
     const samples = await interleaved(iterations, {
       ours: () => ours.loadThreads({ limit: 20, after }, ctx),
