@@ -27,7 +27,7 @@ import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 import { TurnRunner, type Turn } from './turn-runner.js';
 
-export { CANCELLED_NOTE, INTERRUPTED_NOTE } from './turn-runner.js';
+export { CANCELLED_NOTE, CONTEXT_TOO_LONG_MESSAGE, INTERRUPTED_NOTE } from './turn-runner.js';
 
 export type ChatKitResult =
   | { kind: 'json'; body: unknown }
