@@ -29,12 +29,23 @@ export type HistoryConverter = { [T in ThreadItem['type']]?: ItemConversion<T> }
   tag?: (tag: TagContent, standard: ResponseInputContent) => Maybe<ResponseInputContent>;
 };
 
+export interface ModelInputOptions {
+  /** The most characters of history the input may carry (see `fitHistory`); default: no bound. */
+  maxChars?: number | undefined;
+}
+
 /**
  * The thread as the model reads it. `history` ends with the message being answered. An attachment
  * named by several messages goes to the model once, with the newest of them; the others point to
- * it, so that what a turn sends does not grow with the number of times a file is named.
+ * it, so that what a turn sends does not grow with the number of times a file is named. With
+ * `maxChars`, the oldest items are left out until the rest fits (`fitHistory`).
  */
-export async function toModelInput(history: readonly ThreadItem[], attachments: AttachmentContents = new Map(), converter: HistoryConverter = {}): Promise<ResponseInputItem[]> {
+export async function toModelInput(
+  history: readonly ThreadItem[],
+  attachments: AttachmentContents = new Map(),
+  converter: HistoryConverter = {},
+  options: ModelInputOptions = {},
+): Promise<ResponseInputItem[]> {
   const last = history.at(-1);
   const newest = new Map<string, ThreadItem>();
   for (const item of history) if (item.type === 'user_message') for (const attachment of item.attachments) newest.set(attachment.id, item);
@@ -45,7 +56,76 @@ export async function toModelInput(history: readonly ThreadItem[], attachments: 
       return custom ? custom(item as never, standard) : standard();
     }),
   );
-  return converted.flat();
+  // What is always sent: the message being answered and what follows it (a tool's output the turn carries on from).
+  const answered = history.findLastIndex((item) => item.type === 'user_message');
+  return fitHistory(converted, answered >= 0 ? answered : history.length - 1, options.maxChars ?? Infinity);
+}
+
+/** What an image or a file costs, in characters (about 2,000 tokens): see `inputChars`. */
+export const FILE_CHARS = 8_000;
+
+/**
+ * The model input of a history bounded by size: `units` are the history's items as converted
+ * (one thread item's input items each, never split), oldest first. The oldest units are left
+ * out until the rest is at most `maxChars` (`inputChars`); from `keptFrom` on, every unit is
+ * sent whatever its size (the message being answered is bounded by MESSAGE_MAX_CHARS, its
+ * attachments by their own limits). The input never begins where it would split what must go
+ * together: a tool call from its output (a `function_call_output` without its call is refused
+ * by the API, and so is a call without its output), a reasoning item from the item it preceded.
+ */
+export function fitHistory(units: readonly ResponseInputItem[][], keptFrom: number, maxChars: number): ResponseInputItem[] {
+  if (maxChars === Infinity) return units.flat();
+  const starts = possibleStarts(units);
+  let rest = units.reduce((sum, unit) => sum + unit.reduce((n, item) => n + inputChars(item), 0), 0);
+  // The first start whose rest fits; when none does, the last one before what is always sent.
+  let from = 0;
+  for (let i = 0; i <= Math.min(keptFrom, units.length - 1); i++) {
+    if (starts[i]) {
+      from = i;
+      if (rest <= maxChars) break;
+    }
+    rest -= units[i]!.reduce((n, item) => n + inputChars(item), 0);
+  }
+  return units.slice(from).flat();
+}
+
+/** Whether the input may begin with each unit: not between a call and its output, nor right after a reasoning item. */
+function possibleStarts(units: readonly ResponseInputItem[][]): boolean[] {
+  const starts = units.map(() => true);
+  const calls = new Map<string, number>();
+  let previous: ResponseInputItem | undefined;
+  units.forEach((unit, i) => {
+    if (previous?.type === 'reasoning') starts[i] = false;
+    for (const item of unit) {
+      // Every kind of call (function, custom tool, computer, shell…) and its output share a call_id.
+      const callId = (item as { call_id?: unknown }).call_id;
+      if (typeof callId !== 'string' || !item.type) continue;
+      if (!item.type.endsWith('_output')) calls.set(callId, i);
+      else for (let j = (calls.get(callId) ?? i) + 1; j <= i; j++) starts[j] = false;
+    }
+    previous = unit.at(-1) ?? previous;
+  });
+  starts[0] = true;
+  return starts;
+}
+
+// Strings that say what an item is rather than what it says.
+const STRUCTURE = new Set(['type', 'role', 'status', 'id', 'call_id', 'detail', 'filename']);
+// Strings that carry an image or a file, whose cost to the model is not their length.
+const FILES = new Set(['image_url', 'file_data', 'file_url', 'file_id']);
+
+/**
+ * What an input item costs, in characters: every string it says (messages' text, attachments'
+ * text, a call's name, arguments and output, notes), and FILE_CHARS for each image or file,
+ * inline or by URL (an image costs the model from a few hundred to a few thousand tokens whatever
+ * its encoding; a PDF, its text and an image of each page). About 4 characters make a token in
+ * English prose, fewer in other scripts and in code.
+ */
+export function inputChars(value: unknown, key?: string): number {
+  if (typeof value === 'string') return key !== undefined && FILES.has(key) ? FILE_CHARS : key !== undefined && STRUCTURE.has(key) ? 0 : value.length;
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + inputChars(item), 0);
+  if (value && typeof value === 'object') return Object.entries(value).reduce((sum, [k, v]) => sum + inputChars(v, k), 0);
+  return 0;
 }
 
 /** The attachments' contents, and the newest message naming each (the one that carries it). */

@@ -95,10 +95,11 @@ export class OpenAIResponder implements Responder {
           }
           break;
         }
+        // The code goes with the error: the server tells the user of some (context_length_exceeded).
         case 'error':
-          throw new Error(`model stream failed: ${event.message}`);
+          throw Object.assign(new Error(`model stream failed: ${event.message}`), { code: event.code });
         case 'response.failed':
-          throw new Error(`model response failed: ${event.response.error?.message ?? 'unknown error'}`);
+          throw Object.assign(new Error(`model response failed: ${event.response.error?.message ?? 'unknown error'}`), { code: event.response.error?.code });
       }
     }
   }

@@ -19,7 +19,11 @@ export interface TurnInput {
    * latest items that ends with the message being answered (loaded with the turn's first statement).
    */
   history(): Promise<ThreadItem[]>;
-  /** The history as model input (`toModelInput`, through `converter` when given), with the attachments' contents resolved. */
+  /**
+   * The history as model input (`toModelInput`, through `converter` when given), with the
+   * attachments' contents resolved, bounded in size (the server's `historyMaxChars`): the oldest
+   * items are left out first, the message being answered always goes whole.
+   */
   modelInput(converter?: HistoryConverter): Promise<ResponseInputItem[]>;
   /**
    * The paused turn this turn took over (its user answered it, wrote a new message instead, or

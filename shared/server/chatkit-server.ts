@@ -27,7 +27,7 @@ import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
 import { TurnRunner, type Turn } from './turn-runner.js';
 
-export { CANCELLED_NOTE, INTERRUPTED_NOTE } from './turn-runner.js';
+export { CANCELLED_NOTE, CONTEXT_TOO_LONG_MESSAGE, INTERRUPTED_NOTE } from './turn-runner.js';
 
 export type ChatKitResult =
   | { kind: 'json'; body: unknown }
@@ -50,6 +50,12 @@ export interface ChatKitServerOptions {
   ids?: IdGenerator | undefined;
   /** How many of a thread's latest items a turn's history holds (default 40). */
   historyWindow?: number | undefined;
+  /**
+   * The most characters of history a turn sends the model (default 400,000, about 100,000
+   * tokens): older items are left out first; the message being answered always goes whole.
+   * See `fitHistory` (shared/responder/model-input.ts).
+   */
+  historyMaxChars?: number | undefined;
   /** Models a client may pick with `inference_options.model`; unset: any (no model behind the responder). */
   models?: readonly string[] | undefined;
   /** The longest a turn may run: a turn whose process died holds its thread no longer than this (default 300 s). */
@@ -83,6 +89,15 @@ export interface RequestOptions {
 
 const ITEMS_PAGE = 20;
 const DEFAULT_HISTORY_WINDOW = 40;
+/**
+ * About 100,000 tokens at 4 characters a token: a quarter of what the default model
+ * (gpt-5.6-luna: a 1,050,000-token window, up to 128,000 of them written) takes, and under the
+ * 272,000 input tokens past which its input costs double, even at 1.5 characters a token (other
+ * scripts, code). It leaves a 128,000-token window (GPT-4o) room for the instructions, tools and
+ * a 16,000-token answer in English. It holds the message being answered at MESSAGE_MAX_CHARS
+ * (100,000) three times over.
+ */
+export const DEFAULT_HISTORY_MAX_CHARS = 400_000;
 const DEFAULT_TURN_SECONDS = 300;
 /**
  * The ChatKit protocol over a Store and a Responder. `process` validates the request and does
@@ -376,11 +391,12 @@ export class ChatKitServer {
     );
   }
 
-  /** The model's view of the history, with each attachment's content from the store (bounded per turn). */
+  /** The model's view of the history, with each attachment's content from the store (bounded per turn), bounded in size. */
   private async modelInput(history: ThreadItem[], converter?: HistoryConverter) {
     const files = this.options.attachments;
     const maxTurnBytes = this.options.attachmentPolicy?.maxTurnBytes ?? DEFAULT_ATTACHMENT_POLICY.maxTurnBytes;
-    return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined, converter);
+    const maxChars = this.options.historyMaxChars ?? DEFAULT_HISTORY_MAX_CHARS;
+    return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined, converter, { maxChars });
   }
 
   private get historyWindow(): number {

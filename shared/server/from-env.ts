@@ -36,6 +36,7 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
     attachments,
     attachmentPolicy: attachmentPolicyFromEnv(env),
     historyWindow: positiveInteger(env, 'CHATKIT_HISTORY_ITEMS'),
+    historyMaxChars: positiveInteger(env, 'CHATKIT_HISTORY_MAX_CHARS'),
     turnSeconds: positiveInteger(env, 'TURN_MAX_SECONDS'),
     pauseSeconds: positiveInteger(env, 'APPROVAL_EXPIRY_SECONDS'),
     messageMaxChars: positiveInteger(env, 'MESSAGE_MAX_CHARS'),

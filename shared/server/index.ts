@@ -1,6 +1,7 @@
 export {
   ChatKitServer,
   CANCELLED_NOTE,
+  CONTEXT_TOO_LONG_MESSAGE,
   INTERRUPTED_NOTE,
   type ActionHandler,
   type ChatKitResult,

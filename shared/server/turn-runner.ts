@@ -13,6 +13,14 @@ export const CANCELLED_NOTE = 'The user cancelled the previous response before i
 /** The note an interrupted turn leaves: the user was told and may ask again. */
 export const INTERRUPTED_NOTE = 'The previous response was cut off by the server before it finished; the user was told it was interrupted.';
 
+/**
+ * What the user reads when the model refuses the turn's input as longer than its context window:
+ * with the history bounded (CHATKIT_HISTORY_MAX_CHARS), that is the message itself with its
+ * attachments. Sending it again would fail the same way, so there is no retry; a shorter message
+ * is answered (the long one is left out of later turns' input first).
+ */
+export const CONTEXT_TOO_LONG_MESSAGE = 'This message is too long for the model to read, with its attachments. Send a shorter message, or fewer or smaller files.';
+
 const DEFAULT_LAST_ITEM_WAIT_MS = 25;
 /** Attempts at writing an item the client was shown as done, across dropped connections. */
 const DONE_WRITE_ATTEMPTS = 3;
@@ -183,6 +191,10 @@ export class TurnRunner {
     if (error instanceof NotFoundError) {
       return { type: 'error', code: 'custom', message: 'This conversation was deleted while the answer was being written.', allow_retry: false };
     }
+    if (isContextLengthExceeded(error)) {
+      this.options.onError?.('the model refused the input: context_length_exceeded (longer than its context window)', error);
+      return { type: 'error', code: 'custom', message: CONTEXT_TOO_LONG_MESSAGE, allow_retry: false };
+    }
     if (!(error instanceof ClientError)) this.options.onError?.('the turn failed', error);
     return { type: 'error', code: 'stream.error', allow_retry: true };
   }
@@ -317,6 +329,19 @@ export class TurnRunner {
       this.options.onError?.('could not release the thread (its lease will expire)', error);
     }
   }
+}
+
+/**
+ * Whether the model refused the input as longer than its context window: the Responses API's
+ * `context_length_exceeded`, as an HTTP 400 or as a stream's error event (the openai SDK's
+ * APIError carries the code; an SDK may wrap it as `error` or `cause`).
+ */
+export function isContextLengthExceeded(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause && typeof cause === 'object' && depth < 5; depth++) {
+    if ((cause as { code?: unknown }).code === 'context_length_exceeded') return true;
+    cause = (cause as { error?: unknown }).error ?? (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function threadState(thread: StoredThread): string {

@@ -15,7 +15,7 @@ import { authConfigFromEnv, createTokenVerifier } from '../../shared/auth/index.
 import { openDatabase, type Database } from '../../shared/db/connect.js';
 import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
-import { ChatKitServer, createChatKitServerFromEnv } from '../../shared/server/index.js';
+import { ChatKitServer, createChatKitServerFromEnv, type ChatKitServerOptions } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import { createTestDatabase, type TestDatabase } from '../support/backends.js';
 import { uid } from '../support/fixtures.js';
@@ -59,8 +59,8 @@ export interface AgentHttpHarness {
   user(): Promise<HttpUser>;
   /** The server as the environment configures it (createChatKitServerFromEnv), served. */
   fromEnv(env: Record<string, string>): Promise<Served>;
-  /** A server whose responder is an AgentResponder with these options, served. */
-  withAgent(options: Omit<AgentResponderOptions, 'client' | 'model'> & { model?: string }): Promise<Served>;
+  /** A server whose responder is an AgentResponder with these options (and the server with `server`'s), served. */
+  withAgent(options: Omit<AgentResponderOptions, 'client' | 'model'> & { model?: string }, server?: Partial<ChatKitServerOptions>): Promise<Served>;
   items(threadId: string, as: HttpUser): Promise<ThreadItem[]>;
   close(): Promise<void>;
 }
@@ -131,7 +131,7 @@ export async function startAgentHttpHarness(): Promise<AgentHttpHarness> {
       return { userId, token };
     },
     fromEnv: async (env) => served((attachments) => createChatKitServerFromEnv({ store, env: { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: model.baseURL, ...env }, log, attachments })),
-    withAgent: ({ model: titleModel, ...options }) =>
+    withAgent: ({ model: titleModel, ...options }, server = {}) =>
       served(
         (attachments) =>
           new ChatKitServer({
@@ -139,6 +139,7 @@ export async function startAgentHttpHarness(): Promise<AgentHttpHarness> {
             attachments,
             responder: new AgentResponder({ client, model: titleModel ?? 'gpt-4.1-mini', ...options }),
             onError: (message, error) => log.error(message, { error }),
+            ...server,
           }),
       ),
     async items(threadId, as) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ResponseInputItem } from 'openai/resources/responses/responses';
 import type { ThreadItem } from '../../shared/protocol/index.js';
-import { toModelInput } from '../../shared/responder/model-input.js';
+import { FILE_CHARS, inputChars, toModelInput, type HistoryConverter } from '../../shared/responder/model-input.js';
 
 // What chatkit-python's default ThreadItemConverter produces for each item type, written out by
 // hand from chatkit/agents.py, next to what ours produces for the same item.
@@ -124,5 +125,85 @@ describe('history conversion, item type by item type (as the reference converts 
     expect(await toModelInput([{ ...base('hcx2'), type: 'hidden_context_item', content: { plan: 'pro' } }])).toEqual([hidden('{"plan":"pro"}')]);
     expect(await toModelInput([{ ...base('shcx'), type: 'sdk_hidden_context', content: 'cancelled' }])).toEqual([hidden('cancelled')]);
     expect(await toModelInput([{ ...base('eot'), type: 'end_of_turn' }])).toEqual([]);
+  });
+});
+
+describe('the history bounded by size (maxChars)', () => {
+  const answer = (text: string): ThreadItem => ({ ...base(`msg_a_${text}`), type: 'assistant_message', content: [{ type: 'output_text', text, annotations: [] }] });
+  const call = (id: string, args: string, output: string): ThreadItem => ({
+    ...base(`tc_${id}`),
+    type: 'client_tool_call',
+    status: 'completed',
+    call_id: id,
+    name: 'fetch',
+    arguments: { args },
+    output: { output },
+  });
+  const texts = (input: unknown[]) =>
+    (input as Array<{ type?: string; content?: Array<{ text?: string }>; call_id?: string }>).map((item) => (item.content ? item.content.map((part) => part.text).join('') : `${item.type}:${item.call_id}`));
+  const x = (n: number) => 'x'.repeat(n);
+
+  it('counts what the model reads: text, arguments and output; an image or file at a flat FILE_CHARS; not the item structure', () => {
+    expect(inputChars(userText(x(10)))).toBe(10);
+    expect(inputChars({ type: 'function_call', call_id: 'call_1', name: 'fetch', arguments: '{"a":1}' })).toBe('fetch'.length + 7);
+    expect(inputChars({ type: 'message', role: 'user', content: [{ type: 'input_image', detail: 'auto', image_url: `data:image/png;base64,${x(1_000_000)}` }] })).toBe(FILE_CHARS);
+    expect(inputChars({ type: 'message', role: 'user', content: [{ type: 'input_file', filename: 'a.pdf', file_url: 'https://example.com/a.pdf' }] })).toBe(FILE_CHARS);
+  });
+
+  it('leaves out the oldest items first, until the rest fits; unbounded without maxChars', async () => {
+    const history = [user(`1${x(99)}`), answer(`a${x(99)}`), user(`2${x(99)}`), answer(`b${x(99)}`), user(`3${x(99)}`)];
+    expect(await toModelInput(history)).toHaveLength(5);
+    expect(texts(await toModelInput(history, undefined, undefined, { maxChars: 500 }))).toHaveLength(5);
+    expect(texts(await toModelInput(history, undefined, undefined, { maxChars: 499 }))).toEqual([`a${x(99)}`, `2${x(99)}`, `b${x(99)}`, `3${x(99)}`]);
+    expect(texts(await toModelInput(history, undefined, undefined, { maxChars: 300 }))).toEqual([`2${x(99)}`, `b${x(99)}`, `3${x(99)}`]);
+  });
+
+  it('always sends the message being answered whole, with its notes, whatever its size', async () => {
+    const tagged = user('big', {
+      content: [{ type: 'input_text', text: x(1000) }, { type: 'input_tag', id: 't1', text: 'Ada', data: {} }],
+      quoted_text: 'the plan',
+    });
+    const input = await toModelInput([user('old'), answer('ok'), tagged], undefined, undefined, { maxChars: 10 });
+    expect(texts(input)).toEqual([`${x(1000)}@Ada`, expect.stringContaining('the plan'), expect.stringContaining('@-mentions')]);
+  });
+
+  it('after a tool output the turn carries on from, sends from the message answered on (the call and its output with it)', async () => {
+    const input = await toModelInput([user(`old${x(500)}`), answer('ok'), user('where am I?'), call('call_1', x(300), x(300))], undefined, undefined, { maxChars: 100 });
+    expect(texts(input)).toEqual(['where am I?', 'function_call:call_1', 'function_call_output:call_1']);
+  });
+
+  it('leaves out a tool call and its output together, never the call alone', async () => {
+    // The call (its name and arguments, 416) and its output (413): the output with what follows
+    // would fit in 700, but not with its call; in 1,100 both fit.
+    const history = [user(x(100)), call('call_1', x(400), x(400)), answer('done'), user(x(200))];
+    expect(texts(await toModelInput(history, undefined, undefined, { maxChars: 700 }))).toEqual(['done', x(200)]);
+    expect(texts(await toModelInput(history, undefined, undefined, { maxChars: 1100 }))).toEqual(['function_call:call_1', 'function_call_output:call_1', 'done', x(200)]);
+  });
+
+  it("keeps together what a team's conversion splits over several items: a call and its output, a reasoning item and what it preceded", async () => {
+    // A team's conversion that replays tool runs as the model made them: reasoning, then the call in one item, its output in the next.
+    const reasoning = { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: x(50) } as unknown as ResponseInputItem;
+    const converter: HistoryConverter = {
+      hidden_context_item: (item) => {
+        const [kind, id] = String(item.content).split(':') as [string, string];
+        if (kind === 'reasoning') return [reasoning];
+        if (kind === 'call') return [{ type: 'function_call', call_id: id, name: 'fetch', arguments: x(300) }];
+        return [{ type: 'function_call_output', call_id: id, output: x(300) }];
+      },
+    };
+    const hidden = (content: string): ThreadItem => ({ ...base(`hcx_${content}`), type: 'hidden_context_item', content });
+    const history = [user(x(100)), hidden('reasoning:rs_1'), hidden('call:call_1'), answer(x(100)), hidden('output:call_1'), answer('done'), user('next')];
+    // From the answer between the call and its output, the rest fits in 500; but not with the call, nor the call without its reasoning (763 in all).
+    expect(texts(await toModelInput(history, undefined, converter, { maxChars: 500 }))).toEqual(['done', 'next']);
+    expect(texts(await toModelInput(history, undefined, converter, { maxChars: 800 }))).toEqual(['reasoning:undefined', 'function_call:call_1', x(100), 'function_call_output:call_1', 'done', 'next']);
+  });
+
+  it("counts an attachment's text where it is inlined, with the newest message naming it", async () => {
+    const file = { id: 'atc_1', type: 'file' as const, name: 'notes.txt', mime_type: 'text/plain' };
+    const contents = new Map([['atc_1', { type: 'input_text' as const, text: `<File>${x(1000)}</File>` }]]);
+    const history = [user('first', { attachments: [file] }), answer('read'), user('again', { attachments: [file] }), answer('again read'), user('and now?')];
+    // The file goes with "again": leaving out "first" (which only names it) is not enough.
+    expect(texts(await toModelInput(history, contents, undefined, { maxChars: 1000 }))).toEqual(['again read', 'and now?']);
+    expect(texts(await toModelInput(history, contents, undefined, { maxChars: 1100 }))).toEqual(['read', `again<File>${x(1000)}</File>`, 'again read', 'and now?']);
   });
 });

@@ -1,6 +1,6 @@
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
+import { estimateInputTokens, startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 
 let server: ScriptedOpenAI;
 let client: OpenAI;
@@ -160,6 +160,65 @@ describe('scripted OpenAI server with the real openai SDK', () => {
       expect((await refusal(client.responses.create({ model: 'o4-mini', input: 'x', reasoning: { effort: 'none' } })))!.status).toBe(400);
       server.enqueueTitle('Fine');
       expect((await client.responses.create({ model: 'gpt-5-mini', input: 'x', reasoning: { effort: 'minimal' } })).output_text).toBe('Fine');
+    });
+  });
+
+  describe('the context window and tool call pairs, as strict as the real API', () => {
+    const refusal = (request: Promise<unknown>) => request.then(() => null, (e: unknown) => e as APIError);
+    const exceeded = {
+      message: 'Your input exceeds the context window of this model. Please adjust your input and try again.',
+      type: 'invalid_request_error',
+      param: 'input',
+      code: 'context_length_exceeded',
+    };
+
+    it('estimates input tokens as characters/4, an image or file at a flat 1,000', () => {
+      expect(estimateInputTokens({ instructions: 'abcd', input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'x'.repeat(400) }] }] })).toBe(
+        Math.ceil((4 + 'message'.length + 'user'.length + 'input_text'.length + 400) / 4),
+      );
+      const image = { type: 'message', role: 'user', content: [{ type: 'input_image', detail: 'auto', image_url: `data:image/png;base64,${'A'.repeat(100_000)}` }] };
+      expect(estimateInputTokens({ input: [image] })).toBe(Math.ceil(('message' + 'user' + 'input_image' + 'auto').length / 4) + 1_000);
+    });
+
+    it("refuses an input over the model's window with the real 400, streamed or not; a test's limit applies to every model until reset", async () => {
+      // GPT-4o takes 111,616 tokens of input: about 446,000 characters.
+      const big = 'x'.repeat(450_000);
+      const tooBig = await refusal(client.responses.create({ model: 'gpt-4o-mini', input: big, stream: true }));
+      expect([tooBig!.status, tooBig!.code, tooBig!.error]).toEqual([400, 'context_length_exceeded', exceeded]);
+      server.enqueue({ text: 'Fits.' });
+      expect((await client.responses.stream({ model: 'gpt-4.1-mini', input: big }).finalResponse()).output_text).toBe('Fits.');
+
+      server.limitInput(10);
+      expect((await refusal(client.responses.create({ model: 'gpt-5.6-luna', input: 'y'.repeat(41) })))!.code).toBe('context_length_exceeded');
+      server.enqueue({ text: 'Small.' });
+      expect((await client.responses.stream({ model: 'gpt-5.6-luna', input: 'y'.repeat(40) }).finalResponse()).output_text).toBe('Small.');
+      server.reset();
+      server.enqueue({ text: 'Back.' });
+      expect((await client.responses.stream({ model: 'gpt-5.6-luna', input: 'y'.repeat(41) }).finalResponse()).output_text).toBe('Back.');
+    });
+
+    it('can refuse a streamed input over the window as an error event after response.created, which the SDK raises with the code', async () => {
+      server.limitInput(10, { as: 'event' });
+      const stream = await client.responses.create({ model: 'gpt-test', input: 'z'.repeat(100), stream: true });
+      const types: string[] = [];
+      const error = await (async () => {
+        for await (const event of stream) types.push(event.type);
+      })().catch((e: unknown) => e as APIError);
+      server.reset();
+      expect(types).toEqual(['response.created']);
+      expect(error).toBeInstanceOf(APIError);
+      expect([(error as APIError).code, (error as APIError).message]).toEqual(['context_length_exceeded', exceeded.message]);
+    });
+
+    it('refuses a function call output without its call, and a call without its output', async () => {
+      const call = { type: 'function_call', call_id: 'call_p', name: 'f', arguments: '{}' } as const;
+      const output = { type: 'function_call_output', call_id: 'call_p', output: 'ok' } as const;
+      const orphan = await refusal(client.responses.create({ model: 'gpt-test', input: [output], stream: true }));
+      expect([orphan!.status, orphan!.error]).toEqual([400, { message: 'No tool call found for function call output with call_id call_p.', type: 'invalid_request_error', param: 'input', code: null }]);
+      const unanswered = await refusal(client.responses.create({ model: 'gpt-test', input: [call], stream: true }));
+      expect([unanswered!.status, unanswered!.message]).toEqual([400, '400 No tool output found for function call call_p.']);
+      server.enqueue({ text: 'Paired.' });
+      expect((await client.responses.stream({ model: 'gpt-test', input: [call, output] }).finalResponse()).output_text).toBe('Paired.');
     });
   });
 

@@ -15,7 +15,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 // - a reasoning item sent back as input must carry encrypted content this server issued: by id
 //   alone, under `store: false`, it is the real 404 ("Items are not persisted…");
 // - each reasoning model family takes only some `reasoning.effort` values (EFFORTS below, from
-//   OpenAI's model pages, not from our code): another is the real 400 "Unsupported value".
+//   OpenAI's model pages, not from our code): another is the real 400 "Unsupported value";
+// - a function call output needs its call in the same input, and a call its output (the real 400s);
+// - the input must fit the model's context window (`INPUT_LIMITS`, or `limitInput` in a test),
+//   counted by an estimate (`estimateInputTokens`): past it, the real 400
+//   `context_length_exceeded`, or, as the real API sometimes does once streaming, the same error
+//   as an `error` event after `response.created`.
 
 export interface ScriptedTurn {
   /** Output text deltas (a string is split into words). */
@@ -61,7 +66,13 @@ export interface ScriptedOpenAI {
   /** The next title request's answer, optionally after a delay. */
   enqueueTitle(title: string, options?: { delayMs?: number }): void;
   enqueueTranscription(text: string): void;
-  /** Drops whatever is still queued: a failed test's leftovers do not answer the next test. */
+  /**
+   * Every model's input limit, in (estimated) tokens, until `reset`: a test's tiny context window.
+   * `as: 'event'` refuses a streamed request over it with an `error` event after `response.created`
+   * instead of the HTTP 400.
+   */
+  limitInput(tokens: number, options?: { as?: 'http' | 'event' }): void;
+  /** Drops whatever is still queued (and a `limitInput`): a failed test's leftovers do not answer the next test. */
   reset(): void;
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -74,6 +85,7 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
   const requests: RecordedRequest[] = [];
   /** Encrypted reasoning this server handed out, by token: what it accepts back as input. */
   const issued = new Set<string>();
+  let limit: { tokens: number; as: 'http' | 'event' } | null = null;
 
   const server = createServer(async (req, res) => {
     const raw = await readBody(req);
@@ -83,10 +95,14 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     if (req.method === 'POST' && path === '/v1/responses') {
       const refused = refusal(record.body, issued);
       if (refused) return json(res, refused.status, { error: refused.error });
+      const model = String(record.body?.model ?? 'gpt-test');
+      if (estimateInputTokens(record.body) > (limit?.tokens ?? inputLimit(model))) {
+        if (record.body?.stream && limit?.as === 'event') return contextErrorEvent(res, model);
+        return json(res, 400, { error: CONTEXT_LENGTH_EXCEEDED });
+      }
       if (record.body?.stream) return streamTurn(res, record, turns.shift() ?? { text: 'Scripted answer.' }, issued);
       const { title, delayMs } = titles.shift() ?? { title: 'Scripted title' };
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
-      const model = String(record.body?.model ?? 'gpt-test');
       if (!thinks(model, record.body)) return json(res, 200, response(model, [messageItem(newId('msg'), title, [])]));
       // A reasoning model thinks first, out of the same output budget: a small one is all thinking.
       const reasoning = { type: 'reasoning', id: newId('rs'), summary: [] };
@@ -109,7 +125,9 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     enqueue: (...more) => void turns.push(...more),
     enqueueTitle: (title, options) => void titles.push({ title, ...options }),
     enqueueTranscription: (text) => void transcriptions.push(text),
+    limitInput: (tokens, options = {}) => void (limit = { tokens, as: options.as ?? 'http' }),
     reset: () => {
+      limit = null;
       turns.length = 0;
       titles.length = 0;
       transcriptions.length = 0;
@@ -164,6 +182,68 @@ const invalid = (status: number, message: string, param: string | null, code: st
   error: { message, type: 'invalid_request_error', param, code },
 });
 
+/**
+ * Models' input limits, in tokens: the context window less the most the model may write, as
+ * OpenAI's model pages give them (GPT-5.6: 1,050,000 and 128,000; GPT-5 to 5.5: 400,000 and
+ * 128,000; GPT-4.1: 1,047,576 and 32,768; GPT-4o: 128,000 and 16,384; o-series: 200,000 and
+ * 100,000). Any other model (`gpt-test`): GPT-5.6's, the SDK's default model.
+ */
+const INPUT_LIMITS: Array<[RegExp, number]> = [
+  [/^gpt-5\.6/, 1_050_000 - 128_000],
+  [/^gpt-5/, 400_000 - 128_000],
+  [/^gpt-4\.1/, 1_047_576 - 32_768],
+  [/^gpt-4o/, 128_000 - 16_384],
+  [/^o\d/, 200_000 - 100_000],
+];
+const DEFAULT_INPUT_LIMIT = 1_050_000 - 128_000;
+
+function inputLimit(model: string): number {
+  return INPUT_LIMITS.find(([pattern]) => pattern.test(model))?.[1] ?? DEFAULT_INPUT_LIMIT;
+}
+
+/** An image or file the input carries (inline or by URL): what a real one costs in tokens varies with its size and pages; this is a middling figure. */
+const FILE_TOKENS = 1_000;
+
+/**
+ * The request's input in tokens, estimated as a characters/4 rule of thumb (English prose;
+ * the real tokenizer differs): every string of `instructions`, `input` and `tools`, except that
+ * an image or file part counts FILE_TOKENS whatever its encoding.
+ */
+export function estimateInputTokens(body: any): number {
+  let chars = 0;
+  let files = 0;
+  const walk = (value: unknown, key?: string): void => {
+    if (typeof value === 'string') {
+      if (key === 'image_url' || key === 'file_data' || key === 'file_url' || key === 'file_id') files++;
+      else chars += value.length;
+    } else if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+    } else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, k);
+    }
+  };
+  walk(body?.instructions);
+  walk(body?.input);
+  walk(body?.tools);
+  return Math.ceil(chars / 4) + files * FILE_TOKENS;
+}
+
+/** The real API's error for an input over the context window. */
+const CONTEXT_LENGTH_EXCEEDED = {
+  message: 'Your input exceeds the context window of this model. Please adjust your input and try again.',
+  type: 'invalid_request_error',
+  param: 'input',
+  code: 'context_length_exceeded',
+};
+
+/** The same refusal once the stream has begun: `response.created`, then an `error` event, and the stream ends. */
+function contextErrorEvent(res: ServerResponse, model: string) {
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.write(`event: response.created\ndata: ${JSON.stringify({ type: 'response.created', sequence_number: 0, response: response(model, [], newId('resp'), 'in_progress') })}\n\n`);
+  res.write(`event: error\ndata: ${JSON.stringify({ type: 'error', sequence_number: 1, error: CONTEXT_LENGTH_EXCEEDED })}\n\n`);
+  res.end();
+}
+
 /** What the real API refuses before answering, with its status and error body. */
 function refusal(body: any, issued: Set<string>): ApiError | null {
   const model = String(body?.model ?? '');
@@ -180,6 +260,10 @@ function refusal(body: any, issued: Set<string>): ApiError | null {
     return invalid(400, `Unsupported value: '${effort}' is not supported with the '${model}' model. Supported values are: ${quoted(takes)}.`, 'reasoning.effort', 'unsupported_value');
   }
   const input: any[] = Array.isArray(body?.input) ? body.input : [];
+  const calls = new Set(input.filter((item) => item?.type === 'function_call').map((item) => item.call_id));
+  const outputs = new Set(input.filter((item) => item?.type === 'function_call_output').map((item) => item.call_id));
+  for (const id of outputs) if (!calls.has(id)) return invalid(400, `No tool call found for function call output with call_id ${id}.`, 'input');
+  for (const id of calls) if (!outputs.has(id)) return invalid(400, `No tool output found for function call ${id}.`, 'input');
   for (const item of input) {
     if (item?.type !== 'reasoning') continue;
     if (typeof item.encrypted_content === 'string') {
