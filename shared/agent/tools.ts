@@ -28,7 +28,8 @@ export interface ServerToolOptions<P extends ToolParameters, R> {
 /**
  * A tool that runs here, during the turn, with the turn's AgentContext. If it throws, the turn
  * ends with an error event and what it showed is taken back (throw TurnError to show the user
- * a message). The SDK's own `tool()` works too, but hands errors to the model as text instead.
+ * a message). A call whose arguments do not fit `parameters` is not run: the model is told why.
+ * The SDK's own `tool()` works too, but hands every error to the model as text instead.
  */
 export function serverTool<P extends ToolParameters, R>(options: ServerToolOptions<P, R>): FunctionTool<AgentContext, P, R> {
   const { needsApproval, approvalPrompt } = options;
@@ -37,8 +38,19 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
     name: options.name,
     description: options.description,
     parameters: options.parameters,
-    errorFunction: null,
-    execute: (args: unknown, runContext?: RunContext<AgentContext>, details?: ToolCallDetails) => options.execute(args as z.infer<P>, contextOf(runContext), details),
+    // What the tool's own code throws ends the turn (as documented above); arguments that do not
+    // fit its parameters are the model's mistake: the model is told, and may call it again.
+    errorFunction: (_runContext, error) => {
+      if (error instanceof ToolCodeFailed) throw error.cause;
+      return `The call was not run: its arguments do not fit the parameters of ${options.name} (${String((error as Error)?.message ?? error).slice(0, 500)}). Call it again with arguments that fit.`;
+    },
+    execute: async (args: unknown, runContext?: RunContext<AgentContext>, details?: ToolCallDetails) => {
+      try {
+        return await options.execute(args as z.infer<P>, contextOf(runContext), details);
+      } catch (error) {
+        throw new ToolCodeFailed(error);
+      }
+    },
     ...(needsApproval
       ? {
           // A call whose arguments do not fit is not put to the user (nor to the team's function):
@@ -53,6 +65,13 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
   });
   if (approvalPrompt) setApprovalPrompt(made, approvalPrompt);
   return made as unknown as FunctionTool<AgentContext, P, R>;
+}
+
+/** What a server tool's own code threw, told apart from the SDK's refusal of the model's arguments. */
+class ToolCodeFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the tool failed', { cause });
+  }
 }
 
 export interface ClientToolOptions<P extends ToolParameters> {

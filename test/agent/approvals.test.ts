@@ -282,7 +282,7 @@ describe('a tool that needs approval', () => {
     }
   });
 
-  it('never asks about a call whose arguments do not fit the tool: it fails as any invalid call does, with no widget', async () => {
+  it('never asks about a call whose arguments do not fit the tool: it is not run, the model is told why and answers, with no widget', async () => {
     const me = newUser();
     for (const call of [
       { name: 'transfer_money', arguments: '{"to":"Bob"}', call_id: 'call_short' }, // needsApproval: true, amount missing
@@ -290,9 +290,13 @@ describe('a tool that needs approval', () => {
     ]) {
       const threadId = await newThread(me);
       h.model.enqueue({ functionCalls: [call] });
+      h.model.enqueue({ text: 'That call did not fit; tell me more.' });
       const events = await say(threadId, 'Do it', me);
       expect(doneItems(events).some((item) => item.type === 'widget')).toBe(false);
-      expect(events.at(-1)).toEqual({ type: 'error', code: 'stream.error', allow_retry: true });
+      expect(events.filter((e) => e.type === 'error')).toEqual([]);
+      expect(text(events)).toBe('That call did not fit; tell me more.');
+      const told = functionOutputs(modelRequests(h.model).at(-1)!.body);
+      expect(told).toEqual([expect.objectContaining({ call_id: call.call_id, output: expect.stringContaining(`do not fit the parameters of ${call.name}`) })]);
       expect(await pausedRows(threadId)).toBe(0);
     }
     expect(ranFor(me.userId)).toEqual([]);

@@ -224,6 +224,21 @@ describe('a tool that throws', () => {
   });
 });
 
+describe('a call whose arguments do not fit the tool', () => {
+  it('is not run: the model is told why, calls it again, and the turn goes on', async () => {
+    const me = newUser();
+    const threadId = await newThread(me);
+    h.model.enqueue({ functionCall: { name: 'explode', arguments: '{"visible":"yes"}', call_id: 'call_bad' } });
+    h.model.enqueue({ functionCall: { name: 'show_forecast', arguments: '{"city":"Oslo"}', call_id: 'call_good' } });
+    h.model.enqueue({ text: 'Here is Oslo.' });
+    const events = await say(threadId, 'Weather?', me);
+    expect(events.filter((e) => e.type === 'error')).toEqual([]);
+    const second = modelRequests(h.model).at(-2)!.body.input as Array<{ type?: string; call_id?: string; output?: string }>;
+    expect(second.find((item) => item.type === 'function_call_output' && item.call_id === 'call_bad')!.output).toMatch(/^The call was not run: its arguments do not fit the parameters of explode/);
+    expect(text(events)).toContain('Here is Oslo.');
+  });
+});
+
 describe('cancellation while the model streams', () => {
   it("aborts the model's HTTP request and keeps the partial answer", async () => {
     const me = newUser();
