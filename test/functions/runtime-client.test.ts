@@ -226,7 +226,7 @@ describe('the chat function under the runtime client', () => {
     // The client is still there: it is shown the partial answer as done, then told it was cut off.
     expect(parseSse(outcome.body).slice(-2)).toEqual([
       { type: 'thread.item.done', item: items[1] },
-      { type: 'error', code: 'stream.error', message: expect.any(String), allow_retry: true },
+      { type: 'error', code: 'custom', message: 'The response was interrupted before it finished.', allow_retry: true },
     ]);
   });
 });
