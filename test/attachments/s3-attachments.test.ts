@@ -1,5 +1,6 @@
 import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AgentResponder, createAssistant } from '../../shared/agent/index.js';
 import type { Attachment, ThreadItem, UserMessageItem } from '../../shared/protocol/index.js';
 import { OpenAIResponder } from '../../shared/responder/openai-responder.js';
 import { ChatKitServer } from '../../shared/server/index.js';
@@ -79,7 +80,11 @@ describe('attachments on S3', () => {
     expect(text).toEqual({ type: 'input_text', text: 'What are these?' });
     expect(imagePart).toMatchObject({ type: 'input_image', image_url: expect.stringContaining('/attached/') });
     expect(filePart).toMatchObject({ type: 'input_file', filename: 'report.pdf', file_url: expect.stringContaining('/attached/') });
-    // The model's links really give the bytes.
+    // The model's links really give the bytes (the scripted API downloaded both before answering, as the real one does).
+    expect(modelRequests().at(-1)!.downloads).toEqual([
+      { url: imagePart.image_url, status: 200 },
+      { url: filePart.file_url, status: 200 },
+    ]);
     expect(Buffer.from(await (await fetch(imagePart.image_url)).arrayBuffer())).toEqual(PNG);
     expect(Buffer.from(await (await fetch(filePart.file_url)).arrayBuffer())).toEqual(PDF);
     expect((await keys()).every((key) => key.startsWith('attached/'))).toBe(true);
@@ -260,6 +265,38 @@ describe('files follow their owner\'s actions', () => {
     const next = await h.stream({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('and now?') } }, user);
     expect(next.find((e) => e.type === 'error')).toBeUndefined();
     expect(lastModelInput()).toContain('[The file \\"gone.txt\\" (text/plain) was removed');
+  });
+
+  it("an image gone from the bucket: the API cannot download it and refuses the turn with 400; the user sees ChatKit's stream error, on every later turn too", async () => {
+    const errors: unknown[] = [];
+    // As the chat function runs: the assistant agent.
+    const assistant = new ChatKitServer({
+      store: h.store,
+      responder: new AgentResponder({ client: h.client, model: 'gpt-test', ...createAssistant({ model: 'gpt-test' }) }),
+      attachments: s3.store,
+      attachmentPolicy: { types: ['image/*'], maxBytes: 1024 * 1024 },
+      onError: (_message, error) => void errors.push(error),
+    });
+    const run = async (body: unknown) => clientEvents(await assistant.process(JSON.stringify(body), user, { signal: new AbortController().signal }));
+    const image = await create('cat.png', 'image/png', PNG.length);
+    await upload(image, PNG);
+    h.model.enqueue({ text: 'A cat.' });
+    const threadId = threadIdOf(await run({ type: 'threads.create', params: { input: { ...input('What is it?'), attachments: [image.id] } } }));
+    expect(modelRequests().at(-1)!.downloads?.map((d) => d.status)).toEqual([200]);
+
+    for (const key of await keysOf(image.id)) await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key }));
+    for (const text of ['And now?', 'Hello?']) {
+      h.model.enqueue({ text: 'Never sent.' });
+      const events = await run({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input(text) } });
+      const [download] = modelRequests().at(-1)!.downloads!;
+      expect(download).toEqual({ url: expect.stringContaining(`/attached/${encodeURIComponent(encodeURIComponent(user.userId))}/${image.id}?`), status: 403 });
+      expect(errors.splice(0)).toEqual([
+        expect.objectContaining({ status: 400, error: { message: `Error while downloading ${download!.url}.`, type: 'invalid_request_error', param: 'url', code: 'invalid_value' } }),
+      ]);
+      expect(events.at(-1)).toEqual({ type: 'error', code: 'stream.error', allow_retry: true });
+      h.model.reset();
+    }
+    expect((await h.allItems(threadId, user)).map((item) => item.type)).toEqual(['user_message', 'assistant_message', 'user_message', 'user_message']);
   });
 
   it('attachments.delete of an unsent upload removes it and its attached/ twin, row first', async () => {
