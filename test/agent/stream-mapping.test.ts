@@ -1,5 +1,7 @@
 import { Agent, handoff, type InputGuardrail, type OutputGuardrail } from '@openai/agents-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { AgentContext } from '../../shared/agent/index.js';
 import type { ChatKitServer } from '../../shared/server/index.js';
 import { itemOfEveryType, thread } from '../support/fixtures.js';
@@ -117,7 +119,15 @@ describe('model input', () => {
     const me = newUser();
     const t = thread();
     await h.store.createThread(t, null, me);
-    for (const item of itemOfEveryType(t.id)) await h.store.addThreadItem(t.id, { ...item, ...(item.type === 'user_message' ? { attachments: [] } : {}) }, me);
+    // The model downloads the generated image by its URL: it is served.
+    const image = createServer((_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.from('89504e470d0a1a0a', 'hex')));
+    await new Promise<void>((resolve) => image.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => void image.close());
+    const imageUrl = `http://127.0.0.1:${(image.address() as AddressInfo).port}/i.png`;
+    for (const item of itemOfEveryType(t.id)) {
+      const stored = item.type === 'user_message' ? { ...item, attachments: [] } : item.type === 'generated_image' ? { ...item, image: { ...item.image!, url: imageUrl } } : item;
+      await h.store.addThreadItem(t.id, stored, me);
+    }
     h.model.enqueue({ text: 'Noted.' });
     const events = await stream(
       plain,
@@ -129,6 +139,7 @@ describe('model input', () => {
     expect(sent.model).toBe('gpt-picked');
     expect(sent.input.at(-1)).toEqual({ role: 'user', content: [{ type: 'input_text', text: 'And now?' }] });
     expect(sent.input).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'function_call_output', call_id: 'call_1' })]));
+    expect(modelRequests(h.model).at(-1)!.downloads).toEqual([{ url: imageUrl, status: 200 }]);
   });
 });
 

@@ -1,5 +1,6 @@
-import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AgentResponder, createAssistant } from '../../shared/agent/index.js';
 import type { Attachment, ThreadItem, UserMessageItem } from '../../shared/protocol/index.js';
 import { OpenAIResponder } from '../../shared/responder/openai-responder.js';
 import { ChatKitServer } from '../../shared/server/index.js';
@@ -7,10 +8,10 @@ import { clientEvents, doneItems, input, startChatKit, threadIdOf, type ChatKitH
 import { uid, userMessage } from '../support/fixtures.js';
 import { startS3 } from '../support/s3.js';
 
-// The two-phase upload against a real S3-compatible server (s3rver, behind a stand-in that answers
-// a missing key with 403 as S3 does for the stack's roles): create, upload with the presigned
-// request exactly as a browser sends it, send the message, the model receives the file, and
-// deleting the thread removes the object.
+// The two-phase upload against a real S3-compatible server (s3rver, behind a stand-in that checks
+// SigV4 and answers a missing key with 403 as S3 does for the stack's roles): create, upload with
+// the presigned request exactly as a browser sends it, send the message, the model receives the
+// file, and deleting the thread removes the object.
 
 let s3: Awaited<ReturnType<typeof startS3>>;
 let h: ChatKitHarness;
@@ -27,6 +28,10 @@ afterAll(async () => {
 });
 beforeEach(() => {
   user = { userId: `user|${uid('u')}` }; // ids from identity providers carry such characters
+});
+afterEach(() => {
+  // S3 checks every signature (the stand-in does too): a test passes with what S3 would accept.
+  expect(s3.unauthenticated.splice(0)).toEqual([]);
 });
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a3d4e0c70000000049454e44ae426082', 'hex');
@@ -75,7 +80,11 @@ describe('attachments on S3', () => {
     expect(text).toEqual({ type: 'input_text', text: 'What are these?' });
     expect(imagePart).toMatchObject({ type: 'input_image', image_url: expect.stringContaining('/attached/') });
     expect(filePart).toMatchObject({ type: 'input_file', filename: 'report.pdf', file_url: expect.stringContaining('/attached/') });
-    // The model's links really give the bytes.
+    // The model's links really give the bytes (the scripted API downloaded both before answering, as the real one does).
+    expect(modelRequests().at(-1)!.downloads).toEqual([
+      { url: imagePart.image_url, status: 200 },
+      { url: filePart.file_url, status: 200 },
+    ]);
     expect(Buffer.from(await (await fetch(imagePart.image_url)).arrayBuffer())).toEqual(PNG);
     expect(Buffer.from(await (await fetch(filePart.file_url)).arrayBuffer())).toEqual(PDF);
     expect((await keys()).every((key) => key.startsWith('attached/'))).toBe(true);
@@ -116,11 +125,18 @@ describe('attachments on S3', () => {
     const never = await create('never.png', 'image/png', PNG.length);
     await expect(h.call({ type: 'threads.create', params: { input: { ...input('x'), attachments: [never.id] } } }, user)).rejects.toMatchObject({ status: 400, code: 'attachment_not_uploaded' });
     // S3 answers the HEAD of a key never written with 403 (the role may not list the bucket).
-    expect(s3.requests.filter((r) => r.method === 'HEAD' && r.key.endsWith(never.id)).map((r) => r.status)).toEqual([403]);
+    expect(s3.requests.filter((r) => r.method === 'HEAD' && r.key.endsWith(never.id)).map((r) => [r.status, r.error])).toEqual([[403, 'AccessDenied']]);
+
+    // The signature covers the declared size: S3 refuses other bytes, and the message finds nothing uploaded.
     const liar = await create('liar.png', 'image/png', 10);
-    // s3rver does not check the signed size as S3 does, so the server's own check is what stops it.
-    await fetch(liar.upload_descriptor.url, { method: 'PUT', headers: liar.upload_descriptor.headers, body: new Uint8Array(PNG) });
-    await expect(h.call({ type: 'threads.create', params: { input: { ...input('x'), attachments: [liar.id] } } }, user)).rejects.toMatchObject({ status: 400, code: 'attachment_mismatch' });
+    const refused = await fetch(liar.upload_descriptor.url, { method: 'PUT', headers: liar.upload_descriptor.headers, body: new Uint8Array(PNG) });
+    expect([refused.status, await refused.text()]).toEqual([403, expect.stringContaining('<Code>SignatureDoesNotMatch</Code>')]);
+    expect(s3.unauthenticated.splice(0).map((r) => r.error)).toEqual(['SignatureDoesNotMatch']);
+    await expect(h.call({ type: 'threads.create', params: { input: { ...input('x'), attachments: [liar.id] } } }, user)).rejects.toMatchObject({ status: 400, code: 'attachment_not_uploaded' });
+    // Bytes that got there some other way (a writer not bound by the presigned URL) are still checked by the server.
+    const other = await create('other.png', 'image/png', 10);
+    await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `pending/${encodeURIComponent(user.userId)}/${other.id}`, Body: PNG, ContentType: 'image/png' }));
+    await expect(h.call({ type: 'threads.create', params: { input: { ...input('x'), attachments: [other.id] } } }, user)).rejects.toMatchObject({ status: 400, code: 'attachment_mismatch' });
     expect((await h.store.loadThreads({}, user)).data).toEqual([]);
   });
 
@@ -249,6 +265,38 @@ describe('files follow their owner\'s actions', () => {
     const next = await h.stream({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input('and now?') } }, user);
     expect(next.find((e) => e.type === 'error')).toBeUndefined();
     expect(lastModelInput()).toContain('[The file \\"gone.txt\\" (text/plain) was removed');
+  });
+
+  it("an image gone from the bucket: the API cannot download it and refuses the turn with 400; the user sees ChatKit's stream error, on every later turn too", async () => {
+    const errors: unknown[] = [];
+    // As the chat function runs: the assistant agent.
+    const assistant = new ChatKitServer({
+      store: h.store,
+      responder: new AgentResponder({ client: h.client, model: 'gpt-test', ...createAssistant({ model: 'gpt-test' }) }),
+      attachments: s3.store,
+      attachmentPolicy: { types: ['image/*'], maxBytes: 1024 * 1024 },
+      onError: (_message, error) => void errors.push(error),
+    });
+    const run = async (body: unknown) => clientEvents(await assistant.process(JSON.stringify(body), user, { signal: new AbortController().signal }));
+    const image = await create('cat.png', 'image/png', PNG.length);
+    await upload(image, PNG);
+    h.model.enqueue({ text: 'A cat.' });
+    const threadId = threadIdOf(await run({ type: 'threads.create', params: { input: { ...input('What is it?'), attachments: [image.id] } } }));
+    expect(modelRequests().at(-1)!.downloads?.map((d) => d.status)).toEqual([200]);
+
+    for (const key of await keysOf(image.id)) await s3.client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key }));
+    for (const text of ['And now?', 'Hello?']) {
+      h.model.enqueue({ text: 'Never sent.' });
+      const events = await run({ type: 'threads.add_user_message', params: { thread_id: threadId, input: input(text) } });
+      const [download] = modelRequests().at(-1)!.downloads!;
+      expect(download).toEqual({ url: expect.stringContaining(`/attached/${encodeURIComponent(encodeURIComponent(user.userId))}/${image.id}?`), status: 403 });
+      expect(errors.splice(0)).toEqual([
+        expect.objectContaining({ status: 400, error: { message: `Error while downloading ${download!.url}.`, type: 'invalid_request_error', param: 'url', code: 'invalid_value' } }),
+      ]);
+      expect(events.at(-1)).toEqual({ type: 'error', code: 'stream.error', allow_retry: true });
+      h.model.reset();
+    }
+    expect((await h.allItems(threadId, user)).map((item) => item.type)).toEqual(['user_message', 'assistant_message', 'user_message', 'user_message']);
   });
 
   it('attachments.delete of an unsent upload removes it and its attached/ twin, row first', async () => {

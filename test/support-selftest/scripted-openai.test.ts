@@ -1,3 +1,5 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimateInputTokens, startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
@@ -284,6 +286,83 @@ describe('scripted OpenAI server with the real openai SDK', () => {
     const request = server.requests.at(-1)!;
     expect(request.path).toBe('/v1/audio/transcriptions');
     expect(String(request.body)).toContain('clip.webm');
+  });
+
+  describe("the input's images and files, read as the real API reads them before answering", () => {
+    let files: Server;
+    let base: string;
+    const hanging: ServerResponse[] = [];
+    beforeAll(async () => {
+      files = createServer((req, res) => {
+        const path = new URL(req.url ?? '/', base).pathname;
+        if (path === '/cat.png') return void res.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
+        if (path === '/hang') return void hanging.push(res);
+        res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AccessDenied</Code></Error>');
+      });
+      await new Promise<void>((resolve) => files.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
+    });
+    afterAll(() => {
+      for (const res of hanging) res.destroy();
+      files.closeAllConnections();
+      files.close();
+    });
+    const PNG = Buffer.from('89504e470d0a1a0a', 'hex');
+    const ask = (content: unknown[], to: OpenAI = client) => to.responses.create({ model: 'gpt-test', stream: true, input: [{ role: 'user', content: [{ type: 'input_text', text: 'look' }, ...content] }] as never }).then(
+      async (stream) => {
+        for await (const _ of stream);
+        return null;
+      },
+      (e: unknown) => e as APIError,
+    );
+    const downloadFailed = (url: string) => ({ message: `Error while downloading ${url}.`, type: 'invalid_request_error', param: 'url', code: 'invalid_value' });
+
+    it('downloads each http(s) URL, and answers once every one gave its bytes', async () => {
+      expect(await ask([{ type: 'input_image', detail: 'auto', image_url: `${base}/cat.png` }, { type: 'input_file', filename: 'r.pdf', file_url: `${base}/cat.png?again` }])).toBeNull();
+      expect(server.requests.at(-1)!.downloads).toEqual([
+        { url: `${base}/cat.png`, status: 200 },
+        { url: `${base}/cat.png?again`, status: 200 },
+      ]);
+    });
+
+    it('refuses the whole request with 400 "Error while downloading <url>." when a download fails: an error status, no server, no answer in time', async () => {
+      const impatient = await startScriptedOpenAI({ downloadTimeoutMs: 300 });
+      const impatientClient = new OpenAI({ apiKey: 'test', baseURL: impatient.baseURL, maxRetries: 0 });
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const nobody = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/x.png`;
+      await new Promise((resolve) => closed.close(resolve));
+      try {
+        for (const [content, url] of [
+          [{ type: 'input_image', detail: 'auto', image_url: `${base}/gone.png` }, `${base}/gone.png`],
+          [{ type: 'input_file', filename: 'r.pdf', file_url: `${base}/gone.pdf` }, `${base}/gone.pdf`],
+          [{ type: 'input_image', detail: 'auto', image_url: nobody }, nobody],
+          [{ type: 'input_image', detail: 'auto', image_url: `${base}/hang` }, `${base}/hang`],
+        ] as const) {
+          impatient.enqueue({ text: 'Never sent.' });
+          const error = await ask([{ type: 'input_image', detail: 'auto', image_url: `${base}/cat.png` }, content], impatientClient);
+          expect(error).toBeInstanceOf(APIError);
+          expect({ status: error!.status, error: error!.error }).toEqual({ status: 400, error: downloadFailed(url) });
+        }
+        expect(impatient.requests.map((r) => r.downloads!.at(-1)!.status)).toEqual([403, 403, 0, 0]);
+      } finally {
+        impatient.reset();
+        await impatient.close();
+      }
+    });
+
+    it('decodes each data URL: one that is not base64 bytes of an image is a 400 naming the part', async () => {
+      expect(await ask([{ type: 'input_image', detail: 'auto', image_url: `data:image/png;base64,${PNG.toString('base64')}` }, { type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' }])).toBeNull();
+      for (const [part, param] of [
+        [{ type: 'input_image', detail: 'auto', image_url: 'data:image/png;base64,' }, 'input[0].content[1].image_url'],
+        [{ type: 'input_image', detail: 'auto', image_url: 'data:image/png;base64,not base64!' }, 'input[0].content[1].image_url'],
+        [{ type: 'input_image', detail: 'auto', image_url: 'data:text/plain;base64,aGk=' }, 'input[0].content[1].image_url'],
+        [{ type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,%%%' }, 'input[0].content[1].file_data'],
+      ] as const) {
+        const error = await ask([part]);
+        expect({ status: error?.status, param: (error?.error as { param?: string })?.param, code: (error?.error as { code?: string })?.code }).toEqual({ status: 400, param, code: 'invalid_value' });
+      }
+    });
   });
 
   it('falls back to a fixed answer when nothing is queued', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 import { attachmentsS3Client, loadS3Sdk, S3AttachmentStore } from '../../functions/runtime/s3-attachments.js';
+import { errorXml, payloadMismatch, verifySigV4, type S3Refusal, type Verdict } from './s3-sigv4.js';
 
 /** A request the stand-in answered: what the store (or a browser) asked of S3. */
 export interface S3Request {
@@ -13,48 +15,87 @@ export interface S3Request {
   key: string;
   range: string | undefined;
   status: number;
+  /** The S3 error code of a refusal (AccessDenied, SignatureDoesNotMatch, …). */
+  error?: string;
 }
+
+/** The credentials and region of every client of the stand-in (the SDK's and presigned URLs). */
+const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const REGION = 'us-east-1';
 
 /**
  * A real S3-compatible server (s3rver) on a free loopback port, with one empty bucket, behind a
- * stand-in that answers as S3 answers the stack's roles: they hold s3:GetObject but not
- * s3:ListBucket (infra/attachments-bucket.ts), so S3 answers a GET or HEAD of a missing key with
- * 403, never 404 — s3rver, which enforces no IAM, would say 404. Every request is recorded.
+ * stand-in that answers as S3 answers the stack's roles:
+ * - it checks SigV4 as S3 does (s3rver checks no signature): a request, or a presigned URL, whose
+ *   method, path, query, or any signed header differs from what was signed, or that is expired, is
+ *   refused with S3's 403 and XML error (test/support/s3-sigv4.ts);
+ * - the roles hold s3:GetObject but not s3:ListBucket (infra/attachments-bucket.ts), so S3 answers
+ *   a GET or HEAD of a missing key with 403, never 404 — s3rver, which enforces no IAM, would say 404.
+ * Every request is recorded.
  */
 export async function startS3(bucket = 'chatkit-attachments') {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
   const upstream = await server.run();
   const requests: S3Request[] = [];
+  const unauthenticated: S3Request[] = [];
+  let requestCount = 0;
   const strict = await listen(
-    createServer((incoming, outgoing) => {
-      // The Host header is kept: SigV4 signatures (presigned URLs too) cover it.
-      const forwarded = request({ host: '127.0.0.1', port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (answer: IncomingMessage) => {
-        const key = objectKey(incoming.url ?? '/', bucket);
-        const denied = key !== null && answer.statusCode === 404 && (incoming.method === 'GET' || incoming.method === 'HEAD');
-        requests.push({ method: incoming.method ?? '', key: key ?? '', range: incoming.headers.range, status: denied ? 403 : (answer.statusCode ?? 0) });
-        if (!denied) {
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-          return;
-        }
-        answer.resume();
-        const body = incoming.method === 'HEAD' ? '' : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
-        outgoing.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+    createServer(async (incoming, outgoing) => {
+      const key = objectKey(incoming.url ?? '/', bucket);
+      const method = incoming.method ?? '';
+      const record = (status: number, error?: string) => {
+        const answered: S3Request = { method, key: key ?? '', range: incoming.headers.range, status, ...(error ? { error } : {}) };
+        requests.push(answered);
+        return answered;
+      };
+      const refuse = (refusal: S3Refusal) => {
+        unauthenticated.push(record(refusal.status, refusal.code));
+        incoming.resume();
+        const body = method === 'HEAD' ? '' : errorXml(refusal, `STANDIN${(++requestCount).toString(16).toUpperCase().padStart(8, '0')}`);
+        outgoing.writeHead(refusal.status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body), 'x-amz-error-code': refusal.code });
         outgoing.end(body);
-      });
-      forwarded.on('error', (error) => outgoing.destroy(error));
-      incoming.pipe(forwarded);
+      };
+      // A CORS preflight carries no credentials on S3 either.
+      if (method !== 'OPTIONS') {
+        const verdict = await verifySigV4({ method, url: incoming.url ?? '/', headers: incoming.headers }, { region: REGION, credentials: CREDENTIALS }).catch(
+          (): Verdict => ({ ok: false, refusal: { status: 400, code: 'InvalidURI', message: "Couldn't parse the specified URI." } }), // a bad %-escape
+        );
+        if (!verdict.ok) return refuse(verdict.refusal);
+        if (verdict.payloadSha256) {
+          // A signed payload hash is checked against the body before the body goes on.
+          const body = await readAll(incoming);
+          const computed = createHash('sha256').update(body).digest('hex');
+          if (computed !== verdict.payloadSha256) return refuse(payloadMismatch(verdict.payloadSha256, computed));
+          return forward(body);
+        }
+      }
+      forward(incoming);
+
+      function forward(body: Buffer | IncomingMessage) {
+        // The Host header is kept: SigV4 signatures (presigned URLs too) cover it.
+        const forwarded = request({ host: '127.0.0.1', port: upstream.port, method, path: incoming.url, headers: incoming.headers }, (answer: IncomingMessage) => {
+          const denied = key !== null && answer.statusCode === 404 && (method === 'GET' || method === 'HEAD');
+          record(denied ? 403 : (answer.statusCode ?? 0), denied ? 'AccessDenied' : undefined);
+          if (!denied) {
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(outgoing);
+            return;
+          }
+          answer.resume();
+          const xml = method === 'HEAD' ? '' : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+          outgoing.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+          outgoing.end(xml);
+        });
+        forwarded.on('error', (error) => outgoing.destroy(error));
+        if (Buffer.isBuffer(body)) forwarded.end(body);
+        else body.pipe(forwarded);
+      }
     }),
   );
   const endpoint = `http://127.0.0.1:${(strict.address() as AddressInfo).port}`;
   const sdk = await loadS3Sdk();
-  const client = attachmentsS3Client(sdk, {
-    region: 'us-east-1',
-    endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  const client = attachmentsS3Client(sdk, { region: REGION, endpoint, forcePathStyle: true, credentials: CREDENTIALS });
   return {
     bucket,
     client,
@@ -62,6 +103,11 @@ export async function startS3(bucket = 'chatkit-attachments') {
     endpoint,
     /** Every request since the start (or the last `requests.length = 0`). */
     requests,
+    /**
+     * The requests refused before the bucket was looked at (a signature, time, credential or
+     * payload hash S3 would not accept). A suite that expects none says so after each test.
+     */
+    unauthenticated,
     async close() {
       client.destroy();
       strict.closeAllConnections();
@@ -82,4 +128,13 @@ function objectKey(url: string, bucket: string): string | null {
   const prefix = `/${bucket}/`;
   if (!path.startsWith(prefix) || path.length === prefix.length) return null;
   return decodeURIComponent(path.slice(prefix.length));
+}
+
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
 }

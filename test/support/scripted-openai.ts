@@ -20,7 +20,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 // - the input must fit the model's context window (`INPUT_LIMITS`, or `limitInput` in a test),
 //   counted by an estimate (`estimateInputTokens`): past it, the real 400
 //   `context_length_exceeded`, or, as the real API sometimes does once streaming, the same error
-//   as an `error` event after `response.created`.
+//   as an `error` event after `response.created`;
+// - the input's images and files are read before anything is answered: an http(s) URL is
+//   downloaded (a non-2xx answer, a failure or a timeout is the real 400 "Error while downloading
+//   <url>."), a data URL must decode.
 
 export interface ScriptedTurn {
   /** Output text deltas (a string is split into words). */
@@ -58,6 +61,8 @@ export interface RecordedRequest {
   path: string;
   body: any;
   aborted: boolean;
+  /** The URLs of the input's images and files this server downloaded, with the status each answered (0: no answer in time, or none). */
+  downloads?: Array<{ url: string; status: number }>;
 }
 
 export interface ScriptedOpenAI {
@@ -78,7 +83,8 @@ export interface ScriptedOpenAI {
   close(): Promise<void>;
 }
 
-export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
+export async function startScriptedOpenAI(options: { /** How long the download of one input URL may take (default DOWNLOAD_TIMEOUT_MS). */ downloadTimeoutMs?: number } = {}): Promise<ScriptedOpenAI> {
+  const downloadTimeoutMs = options.downloadTimeoutMs ?? DOWNLOAD_TIMEOUT_MS;
   const turns: ScriptedTurn[] = [];
   const titles: Array<{ title: string; delayMs?: number }> = [];
   const transcriptions: string[] = [];
@@ -93,7 +99,7 @@ export async function startScriptedOpenAI(): Promise<ScriptedOpenAI> {
     const record: RecordedRequest = { path, body: parse(raw, req.headers['content-type']), aborted: false };
     requests.push(record);
     if (req.method === 'POST' && path === '/v1/responses') {
-      const refused = refusal(record.body, issued);
+      const refused = refusal(record.body, issued) ?? (await unreadableInput(record, downloadTimeoutMs));
       if (refused) return json(res, refused.status, { error: refused.error });
       const model = String(record.body?.model ?? 'gpt-test');
       if (estimateInputTokens(record.body) > (limit?.tokens ?? inputLimit(model))) {
@@ -277,6 +283,74 @@ function refusal(body: any, issued: Set<string>): ApiError | null {
       'input',
     );
   }
+  return null;
+}
+
+/** How long the download of one input URL may take here (the real API's limit is not published; a few seconds is what tests can wait). */
+export const DOWNLOAD_TIMEOUT_MS = 5_000;
+
+/**
+ * What the real API does with the input's image and file parts before it answers: it downloads
+ * each http(s) URL and refuses the whole request when one fails (non-2xx, unreachable, timeout),
+ * and decodes each data URL. Downloads run together; the first failing part, in input order, is the answer.
+ */
+async function unreadableInput(record: RecordedRequest, timeoutMs: number): Promise<ApiError | null> {
+  const checks = mediaParts(record.body?.input).map(({ param, part }) => readable(param, part, record, timeoutMs));
+  for (const failure of await Promise.all(checks)) if (failure) return failure;
+  return null;
+}
+
+/** Every input_image and input_file part of the input, with where it is (`input[0].content[1]`). */
+function mediaParts(input: unknown): Array<{ param: string; part: any }> {
+  if (!Array.isArray(input)) return [];
+  const found: Array<{ param: string; part: any }> = [];
+  input.forEach((item: any, i) => {
+    for (const field of ['content', 'output'] as const) {
+      if (!Array.isArray(item?.[field])) continue;
+      item[field].forEach((part: any, j: number) => {
+        if (part?.type === 'input_image' || part?.type === 'input_file') found.push({ param: `input[${i}].${field}[${j}]`, part });
+      });
+    }
+  });
+  return found;
+}
+
+async function readable(param: string, part: any, record: RecordedRequest, timeoutMs: number): Promise<ApiError | null> {
+  const image = part.type === 'input_image';
+  const url: unknown = image ? part.image_url : part.file_url;
+  if (typeof url === 'string' && /^https?:\/\//i.test(url)) {
+    const downloaded = { url, status: 0 }; // recorded in input order
+    (record.downloads ??= []).push(downloaded);
+    downloaded.status = await download(url, timeoutMs);
+    return downloaded.status >= 200 && downloaded.status < 300 ? null : invalid(400, `Error while downloading ${url}.`, 'url', 'invalid_value');
+  }
+  if (image && typeof url === 'string') return undecodable(`${param}.image_url`, url, 'image/');
+  if (!image && typeof part.file_data === 'string') return undecodable(`${param}.file_data`, part.file_data, '');
+  return null;
+}
+
+/** The status of a GET of `url`, its body read; 0 when nothing answered in time. */
+async function download(url: string, timeoutMs: number): Promise<number> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** A data URL that does not decode to bytes of the expected type (the messages follow the real API's; "empty base64-encoded bytes" is the one seen in the field). */
+function undecodable(param: string, value: string, typePrefix: string): ApiError | null {
+  const refuse = (got: string) =>
+    invalid(400, `Invalid '${param}'. Expected a base64-encoded data URL${typePrefix ? ' with an image MIME type' : ''} (e.g. 'data:${typePrefix ? 'image/png' : 'application/pdf'};base64,aW1nIGJ5dGVzIGhlcmU='), but got ${got}.`, param, 'invalid_value');
+  const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(value);
+  if (!match) return refuse("a value without the 'data:' prefix");
+  const [, type, params, data] = match as unknown as [string, string, string, string];
+  if (!params.split(';').includes('base64')) return refuse('a data URL that is not base64-encoded');
+  if (typePrefix && !type.startsWith(typePrefix)) return refuse(`unsupported MIME type '${type}'`);
+  if (data.length === 0) return refuse('empty base64-encoded bytes');
+  if (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(data)) return refuse('invalid base64-encoded bytes');
   return null;
 }
 
