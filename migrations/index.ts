@@ -5,6 +5,7 @@ import * as search from './0003_search.js';
 import * as boundedSearch from './0004_bounded_search.js';
 import * as attachmentThreads from './0005_attachment_threads.js';
 import * as pausedTurns from './0006_paused_turns.js';
+import * as searchIndexDirect from './0007_search_index_direct.js';
 
 /**
  * Every migration, imported statically so that esbuild bundles them into the Lambda that
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_bounded_search': boundedSearch,
   '0005_attachment_threads': attachmentThreads,
   '0006_paused_turns': pausedTurns,
+  '0007_search_index_direct': searchIndexDirect,
 };

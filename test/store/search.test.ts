@@ -156,6 +156,12 @@ describe.each(storeBackends())('searchThreads on $name', (backend) => {
     expect((await store.searchThreads({ q: 'okapilate' }, ctx)).data).toEqual([]);
   });
 
+  it("puts an item's words into the search index as it is stored, so that no writer pays for another's (no pending list)", async () => {
+    const { rows } = await sql<{ options: string[] | null }>`
+      SELECT reloptions AS options FROM pg_class WHERE relname = 'chatkit_thread_items_content_tsv'`.execute(database.db);
+    expect(rows[0]?.options).toContain('fastupdate=off');
+  });
+
   it('cuts the snippet from a window around the first match, deep in a long message too', async () => {
     const ctx = user();
     const filler = (n: number) => distinctWords(n, 'f');
