@@ -17,8 +17,8 @@ export const UserMessageContent = z.discriminatedUnion('type', [InputText, Input
 export type UserMessageContent = z.infer<typeof UserMessageContent>;
 
 export const InferenceOptions = z.object({
-  tool_choice: optionalOrNull(z.object({ id: z.string() })),
-  model: optionalOrNull(z.string()),
+  tool_choice: optionalOrNull(z.object({ id: Id })),
+  model: optionalOrNull(Id),
 });
 export type InferenceOptions = z.infer<typeof InferenceOptions>;
 

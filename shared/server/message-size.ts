@@ -11,7 +11,7 @@ export const DEFAULT_MESSAGE_MAX_CHARS = 100_000;
 
 /**
  * Refuses, before anything is read or written, a request whose user text is longer than `max`:
- * a message (its text, its tags' data as JSON, its quoted text), a client tool's output, the
+ * a message (its text, its tags' id, group and data as JSON, its quoted text), a client tool's output, the
  * answers to a structured input, a custom action's payload (as JSON). The 400 names the field.
  */
 export function checkTextSize(request: ChatKitRequest, max: number): void {
@@ -54,7 +54,8 @@ function messageLength(input: UserMessageInput): number {
   let length = input.quoted_text?.length ?? 0;
   for (const part of input.content) {
     length += part.text.length;
-    if (part.type === 'input_tag') length += jsonLength(part.data);
+    // A tag's every field goes into the stored message and the model's input.
+    if (part.type === 'input_tag') length += part.id.length + (part.group?.length ?? 0) + jsonLength(part.data);
   }
   return length;
 }

@@ -46,15 +46,20 @@ describe(`a message's text, by default at most ${MAX.toLocaleString('en')} chara
     expect((await harness.store.loadThreads({}, other)).data).toEqual([]);
   });
 
-  it('counts every part, the tags (their data as JSON) and the quoted text', async () => {
+  it('counts every part, the tags (their id, group and data as JSON) and the quoted text', async () => {
     const half = 'y'.repeat(MAX / 2);
     const content = [
       { type: 'input_text', text: half },
-      { type: 'input_tag', id: 'tag_1', text: '@doc', data: { body: half } },
+      { type: 'input_tag', id: 'tag_1', text: '@doc', data: { body: half }, group: 'docs' },
     ];
     const body = { type: 'threads.create', params: { input: { ...input(''), content, quoted_text: 'q' } } };
-    const length = MAX / 2 + '@doc'.length + JSON.stringify({ body: half }).length + 1;
+    const length = MAX / 2 + 'tag_1'.length + '@doc'.length + 'docs'.length + JSON.stringify({ body: half }).length + 1;
     await expect(harness.call(body, user)).rejects.toEqual(refusal('threads.create: params.input', length));
+    // A tag's id or group is text like any other: a huge one is refused too.
+    for (const huge of [{ id: 'i'.repeat(MAX + 1) }, { group: 'g'.repeat(MAX + 1) }]) {
+      const tagged = { type: 'threads.create', params: { input: { ...input(''), content: [{ type: 'input_tag', id: 't', text: '', data: {}, ...huge }] } } };
+      await expect(harness.call(tagged, user)).rejects.toMatchObject({ status: 400, code: 'message_too_long' });
+    }
   });
 
   it('in a thread: refused before the thread is touched, which takes the next message', async () => {
