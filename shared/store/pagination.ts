@@ -4,6 +4,11 @@ import type { PageRequest, SortOrder } from '../protocol/index.js';
 export const DEFAULT_PAGE_SIZE = 20;
 /** Larger requests are served this many: a page is one bounded query. */
 export const MAX_PAGE_SIZE = 100;
+/**
+ * The most stored JSON one page of items carries (its first item whatever its size): a page of
+ * long messages ends early, with has_more. A buffered Lambda answers at most 6 MB.
+ */
+export const PAGE_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface Keyset {
   limit: number;
@@ -38,6 +43,19 @@ export function toPage<Row, T extends { id: string }>(rows: Row[], limit: number
   const last = data.at(-1);
   if (!hasMore || !last) return { data, has_more: false };
   return { data, has_more: true, after: cursorOf ? cursorOf(kept.at(-1)!) : last.id };
+}
+
+/**
+ * Builds a page of items from rows fetched in order, each with `upto`, the bytes of the rows up to
+ * and including it (at most limit+1, and at least the first row past the budget when there is one):
+ * the page ends at `limit` rows or before the row that passes PAGE_MAX_BYTES, its first row always kept.
+ */
+export function toSizedPage<T extends { id: string }>(rows: Array<{ item: T; upto: number }>, limit: number) {
+  let kept = 0;
+  while (kept < Math.min(rows.length, limit) && (kept === 0 || rows[kept]!.upto <= PAGE_MAX_BYTES)) kept++;
+  const data = rows.slice(0, kept).map((row) => row.item);
+  const last = data.at(-1);
+  return rows.length > kept && last ? { data, has_more: true, after: last.id } : { data, has_more: false };
 }
 
 /**

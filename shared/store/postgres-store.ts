@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type RawBuilder, type Kysely } from 'kysely';
 import { retryIfTerminated } from '../db/connect.js';
 import { BadRequestError, ConflictError, NotFoundError, PauseExpiredError, PauseNotPendingError, ThreadBusyError } from '../errors.js';
 import type { Attachment, FeedbackKind, Page, PageRequest, StoredThread, ThreadItem, ThreadMetadata } from '../protocol/index.js';
 import { HIDDEN_ITEM_TYPES, itemPlainText } from '../protocol/item-text.js';
 import { toJsonb, storableText } from './json.js';
-import { invalidCursor, keyset, positionCursor, toPage } from './pagination.js';
+import { invalidCursor, keyset, PAGE_MAX_BYTES, positionCursor, toPage, toSizedPage } from './pagination.js';
 import type { Schema } from './schema.js';
 import { searchThreads } from './search.js';
 import type { ItemPageRequest, RequestContext, Store, ThreadSearchHit, ThreadSearchRequest, TurnEnd, TurnLease, TurnStart } from './store.js';
@@ -36,21 +36,22 @@ export class PostgresStore implements Store {
   async loadThreadWithItems(threadId: string, limit: number, ctx: RequestContext) {
     const page = keyset({ limit, order: 'asc' });
     const rows = await retryIfTerminated(async () => {
-      const { rows } = await sql<ThreadRow & { item: ThreadItem | null }>`
-        SELECT t.data, t.updated_at, page.data AS item
+      const { rows } = await sql<ThreadRow & { item: ThreadItem | null; upto: string | null }>`
+        SELECT t.data, t.updated_at, page.data AS item, page.upto
         FROM chatkit_threads t
         LEFT JOIN LATERAL (
-          SELECT i.data, i.seq FROM chatkit_thread_items i
-          WHERE i.thread_id = t.id AND i.type NOT IN (${sql.join([...HIDDEN_ITEM_TYPES])})
-          ORDER BY i.seq ASC LIMIT ${page.limit + 1}
+          ${sizedPage(sql`
+            SELECT i.data, i.seq FROM chatkit_thread_items i
+            WHERE i.thread_id = t.id AND i.type NOT IN (${sql.join([...HIDDEN_ITEM_TYPES])})
+            ORDER BY i.seq ASC LIMIT ${page.limit + 1}`, sql`ASC`)}
         ) page ON true
         WHERE t.id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
         ORDER BY page.seq ASC`.execute(this.db);
       return rows;
     });
     if (rows.length === 0) throw new NotFoundError('thread');
-    const items = rows.flatMap((row) => (row.item ? [row.item] : []));
-    return { thread: storedThread(rows[0]!), items: toPage(items, page.limit, (item) => item) };
+    const items = rows.flatMap((row) => (row.item ? [{ item: row.item, upto: Number(row.upto) }] : []));
+    return { thread: storedThread(rows[0]!), items: toSizedPage(items, page.limit) };
   }
 
   async createThread(thread: ThreadMetadata, firstItem: ThreadItem | null, ctx: RequestContext, lease?: TurnLease): Promise<void> {
@@ -288,14 +289,15 @@ export class PostgresStore implements Store {
     // One row per item, or a single row with null data when the page is empty; none when the
     // thread is not the caller's.
     const rows = await retryIfTerminated(async () => {
-      const { rows } = await sql<{ cursor_seq: string | null; data: ThreadItem | null }>`
-        SELECT ${cursor.column} AS cursor_seq, page.data
+      const { rows } = await sql<{ cursor_seq: string | null; data: ThreadItem | null; upto: string | null }>`
+        SELECT ${cursor.column} AS cursor_seq, page.data, page.upto
         FROM chatkit_threads t
         ${cursor.join}
         LEFT JOIN LATERAL (
-          SELECT i.data, i.seq FROM chatkit_thread_items i
-          WHERE i.thread_id = t.id ${cursor.filter} ${visible}
-          ORDER BY i.seq ${dir} LIMIT ${limit + 1}
+          ${sizedPage(sql`
+            SELECT i.data, i.seq FROM chatkit_thread_items i
+            WHERE i.thread_id = t.id ${cursor.filter} ${visible}
+            ORDER BY i.seq ${dir} LIMIT ${limit + 1}`, dir)}
         ) page ON true
         WHERE t.id = ${storableText(threadId)} AND t.user_id = ${ctx.userId}
         ORDER BY page.seq ${dir}`.execute(this.db);
@@ -303,8 +305,8 @@ export class PostgresStore implements Store {
     });
     if (rows.length === 0) throw new NotFoundError('thread');
     if (after !== undefined && rows[0]!.cursor_seq === null) throw invalidCursor();
-    const items = rows.flatMap((row) => (row.data ? [row.data] : []));
-    return toPage(items, limit, (item) => item);
+    const items = rows.flatMap((row) => (row.data ? [{ item: row.data, upto: Number(row.upto) }] : []));
+    return toSizedPage(items, limit);
   }
 
   async addThreadItem(threadId: string, item: ThreadItem, ctx: RequestContext): Promise<void> {
@@ -474,6 +476,23 @@ interface BeginTurnRow {
 }
 
 /** Why a turn other than an answer or a new message cannot start while a paused turn waits. */
+/**
+ * A page's rows (`page`: data and seq, at most limit+1, in `dir` order) with the bytes of stored
+ * JSON up to each. Only the rows a page can hold leave the database, and the first one past it
+ * (has_more): those that start within PAGE_MAX_BYTES, and the first two whatever their size. A
+ * page of long messages is cut there (toSizedPage) before it outgrows a Lambda's answer.
+ */
+function sizedPage(page: RawBuilder<unknown>, dir: RawBuilder<unknown>) {
+  return sql`
+    SELECT sized.data, sized.seq, sized.upto FROM (
+      SELECT p.data, p.seq, octet_length(p.data::text) AS size,
+             sum(octet_length(p.data::text)) OVER (ORDER BY p.seq ${dir} ROWS UNBOUNDED PRECEDING) AS upto,
+             row_number() OVER (ORDER BY p.seq ${dir}) AS n
+      FROM (${page}) p
+    ) sized
+    WHERE sized.upto - sized.size <= ${PAGE_MAX_BYTES} OR sized.n <= 2`;
+}
+
 /** A thread's last activity as a cursor holds it: UTC to the microsecond, as PostgreSQL keeps it. */
 const POSITION_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
 const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../shared/db/connect.js';
 import { BadRequestError, ConflictError, NotFoundError, PauseExpiredError, PauseNotPendingError, ThreadBusyError } from '../../shared/errors.js';
 import type { Attachment, ThreadItem } from '../../shared/protocol/index.js';
-import { MAX_PAGE_SIZE } from '../../shared/store/pagination.js';
+import { MAX_PAGE_SIZE, PAGE_MAX_BYTES } from '../../shared/store/pagination.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
 import type { RequestContext } from '../../shared/store/store.js';
 import { storeBackends } from '../support/backends.js';
@@ -207,6 +207,35 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
         const expected = items.map((i) => i.id);
         expect(seen).toEqual(order === 'asc' ? expected : expected.reverse());
       }
+    });
+
+    it(`ends a page of long items before PAGE_MAX_BYTES of them, the first always in: every item once, across pages, both ways`, async () => {
+      const ctx = user();
+      const t = await threadOf(ctx);
+      // Each ~1.5 MiB as stored: two fit a page, a third would pass the budget.
+      const items = Array.from({ length: 5 }, (_, i) => userMessage(t.id, `${i}`.repeat(1_500_000)));
+      for (const item of items) await store.addThreadItem(t.id, item, ctx);
+      for (const order of ['asc', 'desc'] as const) {
+        const pages: string[][] = [];
+        let after: string | undefined;
+        do {
+          const page = await store.loadThreadItems(t.id, { limit: 100, order, after }, ctx);
+          expect(Buffer.byteLength(JSON.stringify(page.data))).toBeLessThanOrEqual(PAGE_MAX_BYTES);
+          pages.push(page.data.map((i) => i.id));
+          after = page.after;
+        } while (after);
+        const ids = items.map((i) => i.id);
+        expect(pages.flat()).toEqual(order === 'asc' ? ids : [...ids].reverse());
+        expect(pages.map((p) => p.length)).toEqual([2, 2, 1]);
+      }
+      const first = await store.loadThreadWithItems(t.id, 20, ctx);
+      expect([first.items.data.length, first.items.has_more]).toEqual([2, true]);
+      // One item larger than the budget still comes, alone.
+      const huge = await threadOf(ctx);
+      await store.addThreadItem(huge.id, userMessage(huge.id, 'h'.repeat(PAGE_MAX_BYTES + 10)), ctx);
+      await store.addThreadItem(huge.id, userMessage(huge.id, 'small'), ctx);
+      const alone = await store.loadThreadItems(huge.id, { order: 'asc' }, ctx);
+      expect([alone.data.length, alone.has_more]).toEqual([1, true]);
     });
 
     it('refuses nonsense page requests and clamps large ones', async () => {
