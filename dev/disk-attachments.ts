@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import { BadRequestError, NotFoundError } from '../shared/errors.js';
 import type { Attachment } from '../shared/protocol/index.js';
-import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../shared/server/attachment-store.js';
+import { isImageType, mediaType, type AttachmentStore, type ModelSource, type UploadRequest } from '../shared/server/attachment-store.js';
 import type { RequestContext, Store } from '../shared/store/store.js';
 
 // The dev server's attachment store: the same two-phase flow as S3, with the bytes on disk under
@@ -81,8 +81,8 @@ export class DiskAttachmentStore implements AttachmentStore {
     return this.viewUrl(attachment, ctx.userId);
   }
 
-  async modelUrl(): Promise<string | null> {
-    return null; // the model cannot reach a laptop: the bytes go inline
+  async modelSource(): Promise<ModelSource> {
+    return 'inline'; // the model cannot reach a laptop
   }
 
   async size(attachment: Attachment): Promise<number | null> {

@@ -22,7 +22,7 @@ export function attachmentStoreFromEnv(env: NodeJS.ProcessEnv): AttachmentStore 
     verifyUpload: async (...args) => (await load()).verifyUpload(...args),
     attach: async (...args) => (await load()).attach(...args),
     previewUrl: async (...args) => (await load()).previewUrl(...args),
-    modelUrl: async (...args) => (await load()).modelUrl(...args),
+    modelSource: async (...args) => (await load()).modelSource(...args),
     size: async (...args) => (await load()).size(...args),
     read: async (...args) => (await load()).read(...args),
     deleteAttachment: async (...args) => (await load()).deleteAttachment(...args),

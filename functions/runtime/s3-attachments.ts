@@ -2,7 +2,7 @@ import type * as S3 from '@aws-sdk/client-s3';
 import type { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { BadRequestError } from '../../shared/errors.js';
 import type { Attachment } from '../../shared/protocol/index.js';
-import { isImageType, mediaType, type AttachmentStore, type UploadRequest } from '../../shared/server/attachment-store.js';
+import { isImageType, mediaType, type AttachmentStore, type ModelSource, type UploadRequest } from '../../shared/server/attachment-store.js';
 import type { RequestContext } from '../../shared/store/store.js';
 
 /** How long the browser has to upload, and how long a preview or the model's link lasts. */
@@ -71,8 +71,10 @@ export class S3AttachmentStore implements AttachmentStore {
     return this.signedGet(s3Metadata(attachment).key);
   }
 
-  modelUrl(attachment: Attachment): Promise<string | null> {
-    return this.signedGet(s3Metadata(attachment).key);
+  /** A presigned GET, once a HEAD has found the object (one request): a URL the model cannot download fails its whole request. */
+  async modelSource(attachment: Attachment): Promise<ModelSource> {
+    const { key } = s3Metadata(attachment);
+    return (await this.exists(key)) ? { url: await this.signedGet(key) } : 'gone';
   }
 
   async size(attachment: Attachment): Promise<number | null> {

@@ -19,8 +19,8 @@ type Plan =
  * once, whatever the number of references, in one bounded read at most. Reads are charged to a
  * budget of `maxTurnBytes`, newest message first, so the message being answered is served first;
  * an attachment past the budget is named instead. Images and PDFs go by URL where the model can
- * reach the store (nothing read here), else inline; text is read up to MAX_TEXT_BYTES; a file
- * whose bytes are gone is named as removed, so that the thread keeps working.
+ * reach the store (found there first, nothing read here), else inline; text is read up to
+ * MAX_TEXT_BYTES; a file whose bytes are gone is named as removed, so that the thread keeps working.
  */
 export async function attachmentsForModel(history: readonly ThreadItem[], store: AttachmentStore, maxTurnBytes: number): Promise<AttachmentContents> {
   const newestFirst = new Map<string, Attachment>();
@@ -46,8 +46,12 @@ async function plan(attachment: Attachment, store: AttachmentStore): Promise<Pla
   const isText = type.startsWith('text/') || type === 'application/json';
   if (!isText && !isImageType(type) && type !== 'application/pdf') return { kind: 'named', content: describedAttachment(attachment) };
   if (!isText) {
-    const url = await store.modelUrl(attachment);
-    if (url) return { kind: 'url', content: isImageType(type) ? { type: 'input_image', detail: 'auto', image_url: url } : { type: 'input_file', filename: attachment.name, file_url: url } };
+    const source = await store.modelSource(attachment);
+    if (source === 'gone') return { kind: 'named', content: removed(attachment) };
+    if (source !== 'inline') {
+      const url = source.url;
+      return { kind: 'url', content: isImageType(type) ? { type: 'input_image', detail: 'auto', image_url: url } : { type: 'input_file', filename: attachment.name, file_url: url } };
+    }
   }
   const size = await store.size(attachment);
   if (size === null) return { kind: 'named', content: describedAttachment(attachment) };

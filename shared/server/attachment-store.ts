@@ -24,8 +24,12 @@ export interface AttachmentStore {
   attach(attachment: Attachment, ctx: RequestContext): Promise<void>;
   /** A URL the client can show the caller's image from, made fresh each time items are served. */
   previewUrl(attachment: Attachment, ctx: RequestContext): Promise<string>;
-  /** A URL the model can fetch the bytes from, or null when it cannot reach this store (they go inline). */
-  modelUrl(attachment: Attachment): Promise<string | null>;
+  /**
+   * Where the model gets the bytes: a URL it can fetch them from (checked to be there: the API
+   * refuses a whole request over one URL it cannot download), `gone` when they are no longer
+   * there, or `inline` when the model cannot reach this store (they are read and sent).
+   */
+  modelSource(attachment: Attachment): Promise<ModelSource>;
   /** The size of the stored bytes, or null when the attachment has none (never uploaded). */
   size(attachment: Attachment): Promise<number | null>;
   /** The first `maxBytes` bytes (at most), read with a bounded request; null when they are gone. */
@@ -33,6 +37,8 @@ export interface AttachmentStore {
   /** Removes the bytes wherever they are (uploaded or kept). */
   deleteAttachment(attachment: Attachment, ctx: RequestContext): Promise<void>;
 }
+
+export type ModelSource = { url: string } | 'gone' | 'inline';
 
 export interface UploadRequest {
   name: string;
