@@ -54,7 +54,7 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
     ...(needsApproval
       ? {
           // A call whose arguments do not fit is not put to the user (nor to the team's function):
-          // it goes on to fail as any invalid call does.
+          // it goes on to be refused as any such call is, the model told why.
           needsApproval: async (runContext: RunContext, args: unknown) => {
             const parsed = options.parameters.safeParse(args);
             if (!parsed.success) return false;
