@@ -2,7 +2,7 @@ import { tool, type FunctionTool, type RunContext, type ToolToFinalOutputFunctio
 import type { z } from 'zod';
 import type { JsonObject } from '../protocol/index.js';
 import type { ApprovalPrompt } from './approvals/calls.js';
-import { setApprovalPrompt } from './approvals/prompts.js';
+import { setApprovalPrompt, setArgumentCheck } from './approvals/prompts.js';
 import type { AgentContext } from './context.js';
 
 type ToolParameters = z.ZodObject<any, any>;
@@ -42,7 +42,7 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
     // fit its parameters are the model's mistake: the model is told, and may call it again.
     errorFunction: (_runContext, error) => {
       if (error instanceof ToolCodeFailed) throw error.cause;
-      return `The call was not run: its arguments do not fit the parameters of ${options.name} (${String((error as Error)?.message ?? error).slice(0, 500)}). Call it again with arguments that fit.`;
+      return `The call was not run: its arguments do not fit the parameters of ${options.name} (${whatDoesNotFit(error)}). Call it again with arguments that fit.`;
     },
     execute: async (args: unknown, runContext?: RunContext<AgentContext>, details?: ToolCallDetails) => {
       try {
@@ -51,20 +51,36 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
         throw new ToolCodeFailed(error);
       }
     },
+    // A call whose arguments do not fit is never put to the user. The policy (always a function,
+    // `true` too) says no to it, so the SDK goes on to refuse it and the model reads which field
+    // is wrong; a team's function is never handed it. Arguments that are not JSON never reach the
+    // policy (the SDK asks about them regardless): a pause refuses those (setArgumentCheck below).
     ...(needsApproval
       ? {
-          // A call whose arguments do not fit is not put to the user (nor to the team's function):
-          // it goes on to be refused as any such call is, the model told why.
           needsApproval: async (runContext: RunContext, args: unknown) => {
             const parsed = options.parameters.safeParse(args);
-            if (!parsed.success) return false;
-            return needsApproval === true || needsApproval(parsed.data, contextOf(runContext as RunContext<AgentContext>));
+            return parsed.success && (needsApproval === true || needsApproval(parsed.data, contextOf(runContext as RunContext<AgentContext>)));
           },
         }
       : {}),
   });
   if (approvalPrompt) setApprovalPrompt(made, approvalPrompt);
+  if (needsApproval) setArgumentCheck(made, (args) => {
+    const parsed = options.parameters.safeParse(args);
+    return parsed.success ? null : `its arguments do not fit the parameters of ${options.name} (${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'arguments'}: ${issue.message}`).join('; ').slice(0, 300)})`;
+  });
   return made as unknown as FunctionTool<AgentContext, P, R>;
+}
+
+/**
+ * The SDK's refusal of a call's arguments, as the model reads it: each field that does not fit
+ * where the SDK keeps them (it drops them when tool data is not to be logged, its default), else
+ * its own message.
+ */
+function whatDoesNotFit(error: unknown): string {
+  const issues = (error as { originalError?: { issues?: Array<{ path?: PropertyKey[]; message?: string }> } } | undefined)?.originalError?.issues;
+  const said = Array.isArray(issues) && issues.length ? issues.map((issue) => `${issue.path?.map(String).join('.') || 'arguments'}: ${issue.message}`).join('; ') : String((error as Error)?.message ?? error);
+  return said.slice(0, 500);
 }
 
 /** What a server tool's own code threw, told apart from the SDK's refusal of the model's arguments. */

@@ -6,7 +6,7 @@ import type { AgentContext } from '../context.js';
 import { isPending, refusalForModel, type ApprovalCall, type CallOutcome } from './calls.js';
 import { applyOutcomes, resolveCalls } from './decisions.js';
 import { callIdOf, decodePausedRun, encodePausedRun, restoreRun, serializeRun, type PausedRun, type WaitingTask } from './paused-run.js';
-import { approvalPromptFor } from './prompts.js';
+import { approvalPromptFor, argumentsProblem } from './prompts.js';
 import { approvalWidgetItem } from './widget.js';
 
 type WorkflowItem = ItemOfType<'workflow'>;
@@ -160,7 +160,9 @@ export function pause({ result, previous, tasks, finish, threadId, ids }: PauseI
     }
     const call = known.get(callId) ?? newCall(item, callId);
     known.set(callId, call);
-    if (waiting.length < MAX_PENDING_CALLS) waiting.push({ item, call });
+    const problem = argumentsProblem(toolOf(item), call.arguments);
+    if (problem) refuse(item, call, `${problem}; call it again with arguments that fit`);
+    else if (waiting.length < MAX_PENDING_CALLS) waiting.push({ item, call });
     else refuse(item, call, REFUSED_TOO_MANY);
   }
   const calls = [...known.values()];
@@ -212,6 +214,9 @@ export function pause({ result, previous, tasks, finish, threadId, ids }: PauseI
 function newCall(item: RunToolApprovalItem, callId: string): ApprovalCall {
   const name = item.name ?? 'tool';
   const args = item.arguments ?? '{}';
-  const tool = item.agent.tools.find((candidate): candidate is FunctionTool<any, any, any> => candidate.type === 'function' && candidate.name === name);
-  return { callId, name, arguments: args, prompt: approvalPromptFor(tool, name, args) };
+  return { callId, name, arguments: args, prompt: approvalPromptFor(toolOf(item), name, args) };
+}
+
+function toolOf(item: RunToolApprovalItem): FunctionTool<any, any, any> | undefined {
+  return item.agent.tools.find((candidate): candidate is FunctionTool<any, any, any> => candidate.type === 'function' && candidate.name === item.name);
 }
