@@ -65,11 +65,11 @@ export function toSizedPage<T extends { id: string }>(rows: Array<{ item: T; upt
  */
 export const positionCursor = {
   of: (key: string, id: string): string => Buffer.from(JSON.stringify([key, id])).toString('base64url'),
-  /** The position a cursor holds; `key` must match `keyPattern` (it goes into the query typed). */
-  read(cursor: string, keyPattern: RegExp): { key: string; id: string } {
+  /** The position a cursor holds; `validKey` must accept its key (it goes into the query typed). */
+  read(cursor: string, validKey: (key: string) => boolean): { key: string; id: string } {
     try {
       const [key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-      if (typeof key === 'string' && keyPattern.test(key) && typeof id === 'string' && id.length > 0) return { key, id };
+      if (typeof key === 'string' && validKey(key) && typeof id === 'string' && id.length > 0) return { key, id };
     } catch {
       // not one of ours
     }

@@ -236,7 +236,7 @@ export class PostgresStore implements Store {
     const [cmp, dir] = order === 'asc' ? [sql`>`, sql`ASC`] : [sql`<`, sql`DESC`];
     // The cursor is the position the previous page ended at, not a thread id: the order is by last
     // activity, which a turn moves, and the next page must go on from where that page ended.
-    const from = after === undefined ? undefined : positionCursor.read(after, POSITION);
+    const from = after === undefined ? undefined : positionCursor.read(after, isPosition);
     const rows = await retryIfTerminated(async () => {
       const { rows } = await sql<ThreadRow & { position: string }>`
         SELECT data, updated_at, to_char(updated_at AT TIME ZONE 'UTC', ${POSITION_FORMAT}) AS position
@@ -496,6 +496,8 @@ function sizedPage(page: RawBuilder<unknown>, dir: RawBuilder<unknown>) {
 /** A thread's last activity as a cursor holds it: UTC to the microsecond, as PostgreSQL keeps it. */
 const POSITION_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
 const POSITION = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+/** A real instant in POSITION's form (a made-up date such as month 13 would fail the query's cast). */
+const isPosition = (key: string) => POSITION.test(key) && key >= '0001' && new Date(`${key.slice(0, 23)}Z`).toISOString().slice(0, 23) === key.slice(0, 23);
 const AWAITING_ANSWER = 'This thread is waiting for an answer to a request (approve or deny it, or write a new message)';
 
 function storedThread(row: ThreadRow): StoredThread {

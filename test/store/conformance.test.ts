@@ -115,7 +115,8 @@ describe.each(storeBackends())('PostgresStore on $name', (backend) => {
       const second = await store.loadThreads({ limit: 2, after: first.after }, ctx);
       expect(second.data.map((t) => t.id)).toEqual([x.id]);
       // A cursor is not a thread id, nor made up.
-      for (const after of [y.id, Buffer.from(JSON.stringify(['yesterday', y.id])).toString('base64url')]) {
+      const madeUp = (key: string) => Buffer.from(JSON.stringify([key, y.id])).toString('base64url');
+      for (const after of [y.id, madeUp('yesterday'), madeUp('2024-13-45T00:00:00.000000Z'), madeUp('0000-01-01T00:00:00.000000Z')]) {
         await expect(store.loadThreads({ after }, ctx)).rejects.toMatchObject({ code: 'invalid_cursor' });
       }
     });
