@@ -29,6 +29,7 @@ const FAMILY_EFFORTS: Array<[RegExp, readonly ReasoningEffort[]]> = [
 export function effortRefusal(effort: ReasoningEffort | undefined, models: readonly string[]): { model: string; takes: readonly ReasoningEffort[] } | null {
   if (effort === undefined) return null;
   for (const model of models) {
+    if (/codex/.test(model)) continue; // the codex models take efforts of their own (gpt-5.1-codex-max: xhigh)
     const takes = FAMILY_EFFORTS.find(([family]) => family.test(model))?.[1];
     if (takes && !takes.includes(effort)) return { model, takes };
   }

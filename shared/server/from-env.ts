@@ -46,7 +46,8 @@ export function createChatKitServerFromEnv({ store, env, log, announce, attachme
   const listed = list(env.OPENAI_MODELS);
   const model = env.OPENAI_MODEL || DEFAULT_MODEL;
   const reasoning = reasoningFromEnv(env);
-  const refused = effortRefusal(reasoning.effort, listed ?? [model]);
+  // The default model and every model a client may pick.
+  const refused = effortRefusal(reasoning.effort, [model, ...(listed ?? [])]);
   if (refused) throw new Error(`ASSISTANT_REASONING_EFFORT="${reasoning.effort}" is refused by ${refused.model}, which takes ${refused.takes.join(', ')}`);
   // OPENAI_INSTRUCTIONS was the name before the assistant became an agent.
   const instructions = env.ASSISTANT_INSTRUCTIONS || env.OPENAI_INSTRUCTIONS || undefined;

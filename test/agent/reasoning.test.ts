@@ -135,7 +135,10 @@ describe('thinking', () => {
     await expect(h.fromEnv({ ASSISTANT_REASONING_EFFORT: 'extreme' })).rejects.toThrow(/ASSISTANT_REASONING_EFFORT.*extreme/);
     // One the API knows but a configured model refuses: every turn would be a 400.
     await expect(h.fromEnv({ OPENAI_MODEL: 'gpt-5.6-luna', ASSISTANT_REASONING_EFFORT: 'minimal' })).rejects.toThrow('ASSISTANT_REASONING_EFFORT="minimal" is refused by gpt-5.6-luna, which takes none, low, medium, high, xhigh');
-    await expect(h.fromEnv({ OPENAI_MODELS: 'gpt-5-mini,o4-mini', ASSISTANT_REASONING_EFFORT: 'minimal' })).rejects.toThrow(/refused by o4-mini/);
+    await expect(h.fromEnv({ OPENAI_MODEL: 'gpt-5-mini', OPENAI_MODELS: 'gpt-5-mini,o4-mini', ASSISTANT_REASONING_EFFORT: 'minimal' })).rejects.toThrow(/refused by o4-mini/);
+    await expect(h.fromEnv({ OPENAI_MODEL: 'gpt-5-mini', OPENAI_MODELS: 'gpt-5.6-luna', ASSISTANT_REASONING_EFFORT: 'none' })).rejects.toThrow(/refused by gpt-5-mini/);
+    // A model whose efforts are not known here is not refused anything.
+    await h.fromEnv({ OPENAI_MODEL: 'gpt-5.1-codex-max', ASSISTANT_REASONING_EFFORT: 'xhigh' });
     await expect(h.fromEnv({ ASSISTANT_REASONING_SUMMARY: 'short' })).rejects.toThrow(/ASSISTANT_REASONING_SUMMARY.*short/);
   });
 });

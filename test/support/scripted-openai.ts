@@ -261,7 +261,7 @@ function refusal(body: any, issued: Set<string>): ApiError | null {
     }
   }
   const effort = body?.reasoning?.effort;
-  const takes = reasons(model) && effort != null ? EFFORTS.find(([family]) => family.test(model))?.[1] : undefined;
+  const takes = reasons(model) && effort != null && !/codex/.test(model) ? EFFORTS.find(([family]) => family.test(model))?.[1] : undefined;
   if (takes && !takes.includes(effort)) {
     return invalid(400, `Unsupported value: '${effort}' is not supported with the '${model}' model. Supported values are: ${quoted(takes)}.`, 'reasoning.effort', 'unsupported_value');
   }
