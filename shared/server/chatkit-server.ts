@@ -25,7 +25,7 @@ import { checkUpload, DEFAULT_ATTACHMENT_POLICY, deleteFiles, deleteThreadAndFil
 import { checkTextSize, DEFAULT_MESSAGE_MAX_CHARS } from './message-size.js';
 import { parseRequest } from './parse-request.js';
 import { answerStructuredInput } from './structured-input.js';
-import { TurnRunner, type Turn } from './turn-runner.js';
+import { isContextLengthExceeded, TurnRunner, type Turn } from './turn-runner.js';
 
 export { CANCELLED_NOTE, CONTEXT_TOO_LONG_MESSAGE, INTERRUPTED_NOTE } from './turn-runner.js';
 
@@ -392,10 +392,9 @@ export class ChatKitServer {
   }
 
   /** The model's view of the history, with each attachment's content from the store (bounded per turn), bounded in size. */
-  private async modelInput(history: ThreadItem[], converter?: HistoryConverter) {
+  private async modelInput(history: ThreadItem[], converter?: HistoryConverter, maxChars = this.options.historyMaxChars ?? DEFAULT_HISTORY_MAX_CHARS) {
     const files = this.options.attachments;
     const maxTurnBytes = this.options.attachmentPolicy?.maxTurnBytes ?? DEFAULT_ATTACHMENT_POLICY.maxTurnBytes;
-    const maxChars = this.options.historyMaxChars ?? DEFAULT_HISTORY_MAX_CHARS;
     return toModelInput(history, files ? await attachmentsForModel(history, files, maxTurnBytes) : undefined, converter, { maxChars });
   }
 
@@ -424,7 +423,21 @@ export class ChatKitServer {
         turn.pause = { ...request, pending: [...request.pending] };
       },
     };
-    yield* this.responder.respond(input, signal);
+    let said = false;
+    try {
+      for await (const event of this.responder.respond(input, signal)) {
+        said = true;
+        yield event;
+      }
+    } catch (error) {
+      // The model refused the input as longer than its context window before it said anything
+      // (the history bound is an estimate: other scripts, code and PDFs take more tokens): once
+      // more with only the message answered, the older items left out. Else the thread would
+      // stay too long for every later message.
+      const answered = turn.history.findLastIndex((item) => item.type === 'user_message');
+      if (said || turn.resumed || answered < 1 || !isContextLengthExceeded(error)) throw error;
+      yield* this.responder.respond({ ...input, modelInput: (converter) => this.modelInput(turn.history, converter, 0) }, signal);
+    }
   }
 
 }

@@ -91,6 +91,21 @@ describe('a history longer than the context window', () => {
     expect(body.input[0]).toMatchObject({ role: 'assistant', content: [{ text: 'Read it.' }] });
   });
 
+  describe.each(['http', 'event'] as const)('a history the estimate let through but the model refuses (as %s)', (as) => {
+    it('is asked once more with the message answered alone, and answers', async () => {
+      const served = await h.fromEnv({}); // the default bound: 400,000 characters, far more than this window
+      const me = await h.user();
+      h.model.enqueue({ text: 'Noted.' });
+      const threadId = threadIdOf(await say(served, null, long(1, 3000), me));
+      h.model.limitInput(overhead(lastRequest()) + 4_000 / 4, { as });
+      h.model.enqueue({ text: 'Answered alone.' });
+      const events = await say(served, threadId, long(2, 3000), me);
+      expect(errors(events)).toEqual([]);
+      expect(lastDone(events)).toMatchObject({ type: 'assistant_message', content: [{ text: 'Answered alone.' }] });
+      expect(userTexts(lastRequest())).toEqual([long(2, 3000)]);
+    });
+  });
+
   describe.each(['http', 'event'] as const)('a latest message too long for the window by itself (refused as %s)', (as) => {
     it('ends the turn with one error that says so, with no retry; a shorter message then gets its answer', async () => {
       const served = await h.fromEnv({ CHATKIT_HISTORY_MAX_CHARS: '2000' });
@@ -100,8 +115,9 @@ describe('a history longer than the context window', () => {
       h.model.limitInput(overhead(lastRequest()) + 3_000 / 4, { as });
       const before = modelRequests(h.model).length;
       const events = await say(served, threadId, long(2, 4000), me);
-      // One request, refused: not tried again, and the user is told why, with no retry button.
-      expect(modelRequests(h.model).length - before).toBe(1);
+      // Refused, then refused again with the message alone: the user is told why, with no retry button.
+      expect(modelRequests(h.model).length - before).toBe(2);
+      expect(userTexts(lastRequest())).toEqual([long(2, 4000)]);
       expect(errors(events)).toEqual([{ type: 'error', code: 'custom', message: CONTEXT_TOO_LONG_MESSAGE, allow_retry: false }]);
       expect(h.logs.join('\n')).toContain('context_length_exceeded');
       // The thread is not dead: the next, shorter message is answered, the long one left out.

@@ -40,13 +40,14 @@ describe('the plain responder, on a history longer than the context window', () 
     expect(userTexts(lastRequest())).toEqual([`3${'b'.repeat(1499)}`]);
   });
 
-  it('a message too long by itself: one refused request, and an error that says so, with no retry', async () => {
+  it('a message too long by itself: refused with its history, then alone, and an error that says so, with no retry', async () => {
     h.model.enqueue({ text: 'Hi.' });
     const threadId = threadIdOf(await say(null, 'Hi'));
     h.model.limitInput(estimateInputTokens({ ...lastRequest(), input: [] }) + 1_000 / 4, { as: 'event' });
     const before = h.model.requests.length;
     const events = await say(threadId, 'c'.repeat(1500));
-    expect(h.model.requests.length - before).toBe(1);
+    expect(h.model.requests.length - before).toBe(2);
+    expect(userTexts(lastRequest())).toEqual(['c'.repeat(1500)]);
     expect(errors(events)).toEqual([{ type: 'error', code: 'custom', message: CONTEXT_TOO_LONG_MESSAGE, allow_retry: false }]);
   });
 });
