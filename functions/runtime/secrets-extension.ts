@@ -17,16 +17,19 @@ export async function readSecretFromExtension(variable: string, arn: string, { t
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   let body: string;
+  let notReady = false;
   try {
     for (;;) {
       response = await fetchOnceListening(url, { headers: { 'X-Aws-Parameters-Secrets-Token': process.env.AWS_SESSION_TOKEN ?? '' }, signal });
       body = await response.text();
       // Listening but not started yet (it answers so while its own init runs): asked again, within the same time.
-      if (!(response.status === 400 && NOT_READY.test(body))) break;
+      notReady = response.status === 400 && NOT_READY.test(body);
+      if (!notReady) break;
       await delay(NOT_LISTENING_RETRY_MS, undefined, { signal });
     }
   } catch (error) {
-    throw new Error(`Reading the secret ${variable} from the Parameters and Secrets extension failed: ${reason(error)}`, { cause: error });
+    const why = notReady ? `it was still not ready to serve after ${timeoutMs} ms` : reason(error);
+    throw new Error(`Reading the secret ${variable} from the Parameters and Secrets extension failed: ${why}`, { cause: error });
   }
   // The extension logs why (access denied, not found, throttled) in the function's log group.
   if (!response.ok) throw new Error(`The Parameters and Secrets extension answered ${response.status} for the secret ${variable}`);

@@ -108,7 +108,9 @@ describe('secrets read from the Parameters and Secrets extension', () => {
     await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN)).resolves.toEqual({ JWT_SECRET: 'ready' });
     expect(extension.reads).toHaveLength(3);
     extension.script(notReady);
-    await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN, { timeoutMs: 300 })).rejects.toThrow(/^Reading the secret JWT_SECRET_ARN from the Parameters and Secrets extension failed/);
+    await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN, { timeoutMs: 300 })).rejects.toThrow(
+      'Reading the secret JWT_SECRET_ARN from the Parameters and Secrets extension failed: it was still not ready to serve after 300 ms',
+    );
     // Any other 400 is an answer, not a wait.
     extension.script({ status: 400, body: 'bad request' });
     await expect(readSecretFromExtension('JWT_SECRET_ARN', JWT_ARN)).rejects.toThrow('The Parameters and Secrets extension answered 400 for the secret JWT_SECRET_ARN');
