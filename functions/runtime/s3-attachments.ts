@@ -133,8 +133,17 @@ export async function loadS3Sdk(): Promise<S3Sdk> {
  * The client a presigner can use: the SDK's default flexible checksums would sign a checksum of
  * the empty body into a presigned PUT, which no real upload matches.
  */
+/** How long one S3 request may wait to connect, then for its answer: a turn's reads never hang it. */
+export const S3_CONNECT_TIMEOUT_MS = 2_000;
+export const S3_REQUEST_TIMEOUT_MS = 5_000;
+
 export function attachmentsS3Client(sdk: S3Sdk, options: S3.S3ClientConfig = {}): S3.S3Client {
-  return new sdk.s3.S3Client({ requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...options });
+  return new sdk.s3.S3Client({
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, requestTimeout: S3_REQUEST_TIMEOUT_MS, throwOnRequestTimeout: true },
+    ...options,
+  });
 }
 
 function s3Metadata(attachment: Attachment): S3Metadata {
