@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getDefaultModel } from '@openai/agents-core';
 import { DEFAULT_ASSISTANT_INSTRUCTIONS, DEFAULT_MODEL } from '../../shared/agent/index.js';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
+import type { Database } from '../../shared/db/connect.js';
 import { createChatKitServerFromEnv } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/backends.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { input, modelRequests, newUser, stream, text } from './harness.js';
 
@@ -16,9 +15,7 @@ let store: PostgresStore;
 let model: ScriptedOpenAI;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  ({ testDb, database } = await createMigratedDatabase());
   store = new PostgresStore(database.db);
   model = await startScriptedOpenAI();
 });

@@ -1,12 +1,11 @@
 import OpenAI from 'openai';
 import type { Agent } from '@openai/agents-core';
 import { AgentResponder, type AgentContext, type AgentResponderOptions, type Assistant, type TurnUsage } from '../../shared/agent/index.js';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
+import type { Database } from '../../shared/db/connect.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
 import { ChatKitServer, type ChatKitServerOptions } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { createMigratedDatabase } from '../support/backends.js';
 import { uid } from '../support/fixtures.js';
 import { clientEvents } from '../support/chatkit-harness.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
@@ -27,9 +26,7 @@ export interface AgentHarness {
 }
 
 export async function startAgentHarness(): Promise<AgentHarness> {
-  const testDb: TestDatabase = await createTestDatabase();
-  const database: Database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  const { testDb, database } = await createMigratedDatabase();
   const store = new PostgresStore(database.db);
   const model = await startScriptedOpenAI();
   const client = new OpenAI({ apiKey: 'sk-test', baseURL: model.baseURL, maxRetries: 0 });

@@ -12,12 +12,10 @@ import { DiskAttachmentStore } from '../../dev/disk-attachments.js';
 import { devTransport } from '../../dev/transport.js';
 import { AgentResponder, type AgentResponderOptions } from '../../shared/agent/index.js';
 import { authConfigFromEnv, createTokenVerifier } from '../../shared/auth/index.js';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
 import { ChatKitServer, createChatKitServerFromEnv, type ChatKitServerOptions } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { createMigratedDatabase } from '../support/backends.js';
 import { uid } from '../support/fixtures.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { readSse } from '../support/sse.js';
@@ -66,9 +64,7 @@ export interface AgentHttpHarness {
 }
 
 export async function startAgentHttpHarness(): Promise<AgentHttpHarness> {
-  const testDb: TestDatabase = await createTestDatabase();
-  const database: Database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  const { testDb, database } = await createMigratedDatabase();
   const store = new PostgresStore(database.db);
   const model = await startScriptedOpenAI();
   const client = new OpenAI({ apiKey: 'sk-test', baseURL: model.baseURL, maxRetries: 0 });

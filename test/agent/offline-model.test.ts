@@ -2,12 +2,11 @@ import { Agent } from '@openai/agents-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AgentResponder, assistantToolTask, clientTool, createAssistant, OfflineModelProvider, serverTool, stopAtClientToolCall, type AgentContext, type Assistant } from '../../shared/agent/index.js';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
+import type { Database } from '../../shared/db/connect.js';
 import type { ThreadStreamEvent } from '../../shared/protocol/index.js';
 import { ChatKitServer } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/backends.js';
 import { doneItems, input, itemsOf, newUser, stream, text, trace } from './harness.js';
 
 // The real agent, its tools and the event mapping, on the offline model: what `npm run dev` runs without a key.
@@ -39,9 +38,7 @@ function serverFor(a: Agent<AgentContext, any> | Assistant) {
 }
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  ({ testDb, database } = await createMigratedDatabase());
   store = new PostgresStore(database.db);
 });
 afterAll(async () => {

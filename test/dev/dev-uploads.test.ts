@@ -11,12 +11,11 @@ import { createDevApp } from '../../dev/app.js';
 import { DiskAttachmentStore } from '../../dev/disk-attachments.js';
 import { devTransport } from '../../dev/transport.js';
 import { authConfigFromEnv, createTokenVerifier } from '../../shared/auth/index.js';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
+import type { Database } from '../../shared/db/connect.js';
 import { EchoResponder } from '../../shared/responder/echo-responder.js';
 import { ChatKitServer } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/backends.js';
 import { uid } from '../support/fixtures.js';
 import { parseSse } from '../support/sse.js';
 
@@ -34,9 +33,7 @@ let close: () => Promise<void>;
 let token: string;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  ({ testDb, database } = await createMigratedDatabase());
   const store = new PostgresStore(database.db);
   filesDir = mkdtempSync(join(tmpdir(), 'dev-uploads-'));
   const files = new DiskAttachmentStore(filesDir, 'files-secret', () => url, store);

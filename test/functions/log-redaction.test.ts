@@ -2,15 +2,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/log.js';
 import { redactSecrets } from '../../shared/redact.js';
 import { emfLines } from '../support/emf.js';
+import { PRESIGNED_SESSION_TOKEN, PRESIGNED_SIGNATURE, PRESIGNED_URL } from '../support/fixtures.js';
 
 // No presigned URL's signature and no token reaches the logs: a failed turn's error is logged
 // (it must be, to be found) with what would let a reader act as the user replaced.
-const SIGNATURE = '9f2c4be1d0a7c3e5b6f8a9d0c1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0';
-const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQD';
-const presigned =
-  'https://chatkit-attachments.s3.eu-west-1.amazonaws.com/attached/user-1/atc_1?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
-  `&X-Amz-Credential=ASIAEXAMPLEKEY%2F20261126%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261126T101010Z&X-Amz-Expires=3600` +
-  `&X-Amz-Security-Token=${encodeURIComponent(SESSION_TOKEN)}&X-Amz-SignedHeaders=host&X-Amz-Signature=${SIGNATURE}`;
+const [SIGNATURE, SESSION_TOKEN, presigned] = [PRESIGNED_SIGNATURE, PRESIGNED_SESSION_TOKEN, PRESIGNED_URL];
 const JWT = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyLTEiLCJleHAiOjE5OTk5OTk5OTl9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg';
 
 describe('redactSecrets', () => {

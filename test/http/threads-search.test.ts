@@ -1,13 +1,12 @@
 import { createMiddleware } from 'hono/factory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
+import type { Database } from '../../shared/db/connect.js';
 import type { ApiEnv } from '../../shared/http/env.js';
 import { openApiDocument } from '../../shared/http/openapi.js';
 import { listThreadsApp } from '../../shared/http/rest-apps.js';
 import { createLogger } from '../../shared/log.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/backends.js';
+import { createMigratedDatabase, type TestDatabase } from '../support/backends.js';
 import { thread, uid, userMessage } from '../support/fixtures.js';
 import { openApiValidator } from '../support/openapi-validator.js';
 
@@ -19,9 +18,7 @@ let app: ReturnType<typeof listThreadsApp>;
 const validate = openApiValidator();
 
 beforeAll(async () => {
-  testDb = await createTestDatabase();
-  database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  ({ testDb, database } = await createMigratedDatabase());
   store = new PostgresStore(database.db);
   // The user id comes from a test header: the route is what is under test, not authentication.
   const transport = {

@@ -41,6 +41,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** A fresh database on the real server, every migration applied, and a `pg` connection to it (`onQuery` sees every statement, the migrations' too). */
+export async function createMigratedDatabase(options: { onQuery?: (sql: string) => void } = {}): Promise<{ testDb: TestDatabase; database: Database }> {
+  const testDb = await createTestDatabase();
+  const database = await openDatabase({ url: testDb.url, onQuery: options.onQuery });
+  await migrateToLatest(database.db);
+  return { testDb, database };
+}
+
 export interface StoreBackend {
   name: 'pg' | 'neon+pgbouncer' | 'pglite';
   driver: DriverName;

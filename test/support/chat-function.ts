@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, vi } from 'vitest';
-import { openDatabase } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
 import { restEvent } from './apigw.js';
 import { installAwslambdaShim, invokeStreaming } from './awslambda.js';
-import { createTestDatabase, type TestDatabase } from './backends.js';
+import { createMigratedDatabase, type TestDatabase } from './backends.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './scripted-openai.js';
 
 export interface ChatFunction {
@@ -38,10 +36,9 @@ export function chatFunctionUnderShim(env: Record<string, string> = {}): ChatFun
   };
 
   beforeAll(async () => {
-    testDb = await createTestDatabase();
-    const database = await openDatabase({ url: testDb.url });
-    await migrateToLatest(database.db);
-    await database.close();
+    const created = await createMigratedDatabase();
+    testDb = created.testDb;
+    await created.database.close();
     model = await startScriptedOpenAI();
     installAwslambdaShim();
     await coldStart();

@@ -1,12 +1,10 @@
 import OpenAI from 'openai';
 import { expect } from 'vitest';
-import { openDatabase, type Database } from '../../shared/db/connect.js';
-import { migrateToLatest } from '../../shared/db/migrate.js';
 import type { ThreadItem, ThreadStreamEvent } from '../../shared/protocol/index.js';
 import { OpenAIResponder, OpenAITranscriber } from '../../shared/responder/openai-responder.js';
 import { ChatKitServer, type ChatKitResult, type ChatKitServerOptions } from '../../shared/server/index.js';
 import { PostgresStore } from '../../shared/store/postgres-store.js';
-import { createTestDatabase, type TestDatabase } from './backends.js';
+import { createMigratedDatabase } from './backends.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from './scripted-openai.js';
 
 export type User = { userId: string };
@@ -21,9 +19,7 @@ export interface CallOptions {
  * real `openai` SDK from the scripted model server; with helpers that call it as a client would.
  */
 export async function startChatKit(options: Partial<ChatKitServerOptions> = {}, onQuery?: (sql: string) => void) {
-  const testDb: TestDatabase = await createTestDatabase();
-  const database: Database = await openDatabase({ url: testDb.url, onQuery });
-  await migrateToLatest(database.db);
+  const { testDb, database } = await createMigratedDatabase({ onQuery });
   const store = new PostgresStore(database.db);
   const model: ScriptedOpenAI = await startScriptedOpenAI();
   const client = new OpenAI({ apiKey: 'sk-test', baseURL: model.baseURL, maxRetries: 0 });

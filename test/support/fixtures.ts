@@ -122,3 +122,11 @@ export function itemOfEveryType(threadId: string): ThreadItem[] {
     { ...base('shcx', 11), type: 'sdk_hidden_context', content: 'The user cancelled the stream.' },
   ];
 }
+
+/** A presigned S3 GET as the stack signs them (temporary credentials): what must never reach a log whole. */
+export const PRESIGNED_SIGNATURE = '9f2c4be1d0a7c3e5b6f8a9d0c1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0';
+export const PRESIGNED_SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQD';
+export const PRESIGNED_URL =
+  'https://chatkit-attachments.s3.eu-west-1.amazonaws.com/attached/user-1/atc_1?X-Amz-Algorithm=AWS4-HMAC-SHA256' +
+  `&X-Amz-Credential=ASIAEXAMPLEKEY%2F20261126%2Feu-west-1%2Fs3%2Faws4_request&X-Amz-Date=20261126T101010Z&X-Amz-Expires=3600` +
+  `&X-Amz-Security-Token=${encodeURIComponent(PRESIGNED_SESSION_TOKEN)}&X-Amz-SignedHeaders=host&X-Amz-Signature=${PRESIGNED_SIGNATURE}`;

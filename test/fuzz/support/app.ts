@@ -8,14 +8,13 @@ import { createDevApp } from '../../../dev/app.js';
 import { DiskAttachmentStore } from '../../../dev/disk-attachments.js';
 import { devTransport } from '../../../dev/transport.js';
 import { authConfigFromEnv, createTokenVerifier } from '../../../shared/auth/index.js';
-import { openDatabase, type Database } from '../../../shared/db/connect.js';
-import { migrateToLatest } from '../../../shared/db/migrate.js';
+import type { Database } from '../../../shared/db/connect.js';
 import type { AssistantMessageItem } from '../../../shared/protocol/index.js';
 import { EchoResponder } from '../../../shared/responder/echo-responder.js';
 import type { Responder } from '../../../shared/responder/responder.js';
 import { ChatKitServer, type ActionHandler } from '../../../shared/server/index.js';
 import { PostgresStore } from '../../../shared/store/postgres-store.js';
-import { createTestDatabase } from '../../support/backends.js';
+import { createMigratedDatabase } from '../../support/backends.js';
 import { uid } from '../../support/fixtures.js';
 import { FUZZ_MESSAGE_MAX_CHARS } from './text.js';
 import { FUZZ_JWT_SECRET } from './tokens.js';
@@ -72,9 +71,7 @@ export interface FuzzApp {
  * actions (which dev leaves out) so that those requests reach the store as well.
  */
 export async function startFuzzApp(options: { responder?: Responder } = {}): Promise<FuzzApp> {
-  const testDb = await createTestDatabase();
-  const database = await openDatabase({ url: testDb.url });
-  await migrateToLatest(database.db);
+  const { testDb, database } = await createMigratedDatabase();
   const store = new PostgresStore(database.db);
   const logger = new RecordingLogger({ serviceName: 'chatkit-fuzz', logLevel: 'ERROR' });
   let url = '';
