@@ -69,9 +69,15 @@ export function mutate(body: Record<string, unknown>, pathIndex: number, change:
       if (Array.isArray(parent)) parent.splice(Number(key), 1);
       else delete parent[key];
       break;
-    case 'huge':
-      parent[key] = typeof current === 'string' ? change.text : new Array(change.length).fill(Array.isArray(current) ? (current[0] ?? 'x') : current);
+    case 'huge': {
+      if (typeof current === 'string') {
+        parent[key] = change.text;
+        break;
+      }
+      const element = Array.isArray(current) ? (current[0] ?? 'x') : current;
+      parent[key] = new Array(hugeCount(element, change.length)).fill(element);
       break;
+    }
     case 'deep':
       parent[key] = deepPlaceholder(change.depth);
       break;
@@ -83,6 +89,12 @@ export function mutate(body: Record<string, unknown>, pathIndex: number, change:
   }
   return copy;
 }
+
+// Copies of a large element (a message text near its limit) would make a body past V8's longest string: a few
+// MiB is past every limit the server has (the body's is 1 MiB), so more copies test nothing more.
+const HUGE_BODY_CHARS = 4 * 1024 * 1024;
+const hugeCount = (element: unknown, wanted: number) =>
+  Math.max(2, Math.min(wanted, Math.floor(HUGE_BODY_CHARS / (JSON.stringify(element)?.length ?? 1))));
 
 // Deep values go into the body as text: JSON.stringify itself overflows the stack a few thousand levels down.
 const deepPlaceholder = (depth: number) => `@@deep:${depth}@@`;
