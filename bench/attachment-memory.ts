@@ -50,7 +50,7 @@ export async function benchAttachmentMemory({ serverUrl, runs, report }: Attachm
   await admin('DROP DATABASE IF EXISTS chatkit_bench_attachments WITH (FORCE)');
   await admin('CREATE DATABASE chatkit_bench_attachments');
   try {
-    const s3 = await startS3('bench-attachments');
+    const s3 = await startS3({ bucket: 'bench-attachments' });
     let onS3;
     try {
       const key = 'attached/bench/big.txt';

@@ -16,6 +16,7 @@ import { startLambdaProcess, type LambdaProcess } from '../support/lambda-proces
 import type { InvocationOutcome, InvokeOptions } from '../support/runtime-api.js';
 import { startScriptedOpenAI, type ScriptedOpenAI } from '../support/scripted-openai.js';
 import { secretAnswer, startSecretsExtension, type SecretsExtensionStandIn } from '../support/secrets-extension.js';
+import { startS3 } from '../support/s3.js';
 import { parseSse } from '../support/sse.js';
 
 // Each function as the stack deploys it (the same build, infra/function-build.ts), run by Lambda's
@@ -227,6 +228,67 @@ describe('the chat function under the runtime client', () => {
     expect(parseSse(outcome.body).slice(-2)).toEqual([
       { type: 'thread.item.done', item: items[1] },
       { type: 'error', code: 'custom', message: 'The response was interrupted before it finished.', allow_retry: true },
+    ]);
+  });
+});
+
+describe("the chat function with attachments in S3, signing with its role's temporary credentials", () => {
+  // Lambda gives a function its role's credentials as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+  // AWS_SESSION_TOKEN; S3 refuses a request or a presigned URL of such a key without its token.
+  // The stand-in takes only these credentials, in the function's region.
+  const role = { accessKeyId: 'ASIAROLETEMPORARY001', secretAccessKey: 'role-temporary-secret' };
+  const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a3d4e0c70000000049454e44ae426082', 'hex');
+  let s3: Awaited<ReturnType<typeof startS3>>;
+  let chat: LambdaProcess;
+  beforeAll(async () => {
+    s3 = await startS3({ region: 'eu-west-1', credentials: { ...role, sessionToken: extension.sessionToken } });
+    chat = await start(
+      'chat',
+      deployedEnv('chat', ['database', 'openai'], {
+        OPENAI_BASE_URL: model.baseURL,
+        CORS_ORIGINS: '*',
+        ATTACHMENTS_BUCKET: s3.bucket,
+        AWS_ACCESS_KEY_ID: role.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: role.secretAccessKey,
+        // The SDK's own setting for another endpoint (service-specific endpoints); never set on AWS.
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+      }),
+    );
+  });
+  afterAll(() => s3?.close());
+  const json = async (userId: string, body: unknown) => JSON.parse(streamed(await invoke(chat, chatEvent(userId, body)), chat).body);
+
+  it('a browser uploads to the presigned URL, the model downloads the image, deleting the thread removes it: every request one S3 takes', async () => {
+    const userId = uid('user');
+    const image = await json(userId, { type: 'attachments.create', params: { name: 'cat.png', mime_type: 'image/png', size: PNG.length } });
+    const { url, method, headers } = image.upload_descriptor;
+    expect(new URL(url).searchParams.get('X-Amz-Security-Token')).toBe(extension.sessionToken);
+    const uploaded = await fetch(url, { method, headers, body: new Uint8Array(PNG) });
+    expect(uploaded.status, await uploaded.text()).toBe(200);
+
+    model.enqueue({ text: 'A very small cat.' });
+    const events = parseSse(streamed(await invoke(chat, chatEvent(userId, { type: 'threads.create', params: { input: { ...input('What is this?'), attachments: [image.id] } } })), chat).body);
+    expect(events.find((e) => e.type === 'thread.item.done' && e.item.type === 'assistant_message')).toMatchObject({ item: { content: [{ text: 'A very small cat.' }] } });
+    const request = model.requests.filter((r) => r.body?.stream).at(-1)!;
+    const sent = request.body.input[0].content[1];
+    expect(sent).toMatchObject({ type: 'input_image', image_url: expect.stringContaining('/attached/') });
+    expect(request.downloads).toEqual([{ url: sent.image_url, status: 200 }]);
+
+    const threadId = (events[0] as { thread: { id: string } }).thread.id;
+    await json(userId, { type: 'threads.delete', params: { thread_id: threadId } });
+    expect((await fetch(sent.image_url)).status).toBe(403); // gone (a role without s3:ListBucket is told 403)
+    expect(s3.unauthenticated).toEqual([]);
+    // Upload; check and move on send (a copy, then a batch delete); a HEAD before the model gets the
+    // URL, the model's download; the batch delete of the thread's objects; the link after it.
+    expect(s3.requests.map((r) => `${r.method} ${r.key.split('/')[0]} ${r.status}`)).toEqual([
+      'PUT pending 200',
+      'HEAD pending 200',
+      'PUT attached 200',
+      'POST  200',
+      'HEAD attached 200',
+      'GET attached 200',
+      'POST  200',
+      'GET attached 403',
     ]);
   });
 });

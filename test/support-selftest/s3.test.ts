@@ -11,7 +11,7 @@ import { startS3 } from '../support/s3.js';
 
 let s3: Awaited<ReturnType<typeof startS3>>;
 beforeAll(async () => {
-  s3 = await startS3('selftest');
+  s3 = await startS3({ bucket: 'selftest' });
 });
 afterAll(() => s3?.close());
 
@@ -136,5 +136,42 @@ describe('requests signed by the SDK (Authorization header)', () => {
     defaults.destroy();
     expect(refused).toBe(501);
     expect(s3.unauthenticated.splice(0).map((r) => r.error)).toEqual(['NotImplemented']);
+  });
+});
+
+describe("a role's temporary credentials (a session token, as on Lambda)", () => {
+  const temporary = { accessKeyId: 'ASIATEMPORARYKEY0001', secretAccessKey: 'temporary-secret', sessionToken: 'the-role-session-token' };
+  let role: Awaited<ReturnType<typeof startS3>>;
+  beforeAll(async () => {
+    role = await startS3({ bucket: 'roles', region: 'eu-west-1', credentials: temporary });
+  });
+  afterAll(() => role?.close());
+  const clientWith = (credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }) =>
+    new S3Client({ region: 'eu-west-1', endpoint: role.endpoint, forcePathStyle: true, credentials, maxAttempts: 1, requestChecksumCalculation: 'WHEN_REQUIRED' });
+
+  it('pass with the token, signed in the header or in a presigned URL', async () => {
+    const client = clientWith(temporary);
+    await client.send(new PutObjectCommand({ Bucket: role.bucket, Key: 'k', Body: BYTES }));
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: role.bucket, Key: 'k' }), { expiresIn: 60 });
+    expect(url).toContain('X-Amz-Security-Token=the-role-session-token');
+    expect((await fetch(url)).status).toBe(200);
+    client.destroy();
+    expect(role.unauthenticated).toEqual([]);
+  });
+
+  it('refuse the key without its token (403 InvalidAccessKeyId), another token (400 InvalidToken), and a token taken out of a presigned URL', async () => {
+    const attempts = [clientWith({ ...temporary, sessionToken: undefined }), clientWith({ ...temporary, sessionToken: 'another-session' })];
+    const failures = [];
+    for (const c of attempts) {
+      failures.push(await c.send(new HeadObjectCommand({ Bucket: role.bucket, Key: 'k' })).then(() => null, (e: { $metadata: { httpStatusCode: number } }) => e.$metadata.httpStatusCode));
+      c.destroy();
+    }
+    expect(failures).toEqual([403, 400]);
+    const client = clientWith(temporary);
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: role.bucket, Key: 'k' }), { expiresIn: 60 });
+    client.destroy();
+    const stripped = await fetch(url.replace(/&?X-Amz-Security-Token=[^&]*/, ''));
+    expect([stripped.status, await codeOf(stripped)]).toEqual([403, 'InvalidAccessKeyId']);
+    expect(role.unauthenticated.splice(0).map((r) => r.error)).toEqual(['InvalidAccessKeyId', 'InvalidToken', 'InvalidAccessKeyId']);
   });
 });

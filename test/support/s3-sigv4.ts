@@ -25,6 +25,8 @@ export type Verdict =
 export interface Credentials {
   accessKeyId: string;
   secretAccessKey: string;
+  /** Temporary credentials (a Lambda role's): every request must carry this token, signed. */
+  sessionToken?: string;
 }
 
 /** How far the request time may be from S3's clock. */
@@ -50,7 +52,15 @@ export async function verifySigV4(
   const presigned = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature'].some((name) => name in query);
   if (authorization !== undefined && presigned) return refuse(400, 'InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
   if (authorization === undefined && !presigned) return refuse(403, 'AccessDenied', 'Access Denied');
-  if (headers['x-amz-security-token'] !== undefined || 'X-Amz-Security-Token' in query) return refuse(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+  // A session token goes with temporary credentials (a Lambda role's, in AWS_SESSION_TOKEN): without
+  // it S3 knows no such key; a token that is not the key's is refused. The header must be signed
+  // (the x-amz-* check below); in a presigned URL the query, token included, is signed.
+  const token = headers['x-amz-security-token'] ?? query['X-Amz-Security-Token'];
+  const { sessionToken } = expected.credentials;
+  if (sessionToken === undefined ? token !== undefined : token !== undefined && token !== sessionToken) {
+    return refuse(400, 'InvalidToken', 'The provided token is malformed or otherwise invalid.');
+  }
+  const tokenMissing = sessionToken !== undefined && token === undefined;
 
   let claim: { algorithm: string; credential: string; signedHeaders: string; signature: string; longDate: string | undefined; payload: string | undefined };
   if (presigned) {
@@ -70,7 +80,7 @@ export async function verifySigV4(
 
   // The credential: the key, then the scope (date/region/service/aws4_request).
   const [accessKeyId, shortDate, region, service, terminator, ...rest] = claim.credential.split('/');
-  if (accessKeyId !== expected.credentials.accessKeyId) return refuse(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', [['AWSAccessKeyId', accessKeyId ?? '']]);
+  if (accessKeyId !== expected.credentials.accessKeyId || tokenMissing) return refuse(403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.', [['AWSAccessKeyId', accessKeyId ?? '']]);
   if (!shortDate || !region || service !== 's3' || terminator !== 'aws4_request' || rest.length) return refuse(400, malformed, `Error parsing the X-Amz-Credential parameter; the Credential is mal-formed; expecting "<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request".`);
   if (region !== expected.region) {
     const what = presigned ? 'Error parsing the X-Amz-Credential parameter' : 'The authorization header is malformed';

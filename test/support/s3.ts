@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { DUMMY_ACCOUNT } from 's3rver/lib/models/account.js';
 import { attachmentsS3Client, loadS3Sdk, S3AttachmentStore } from '../../functions/runtime/s3-attachments.js';
-import { errorXml, payloadMismatch, verifySigV4, type S3Refusal, type Verdict } from './s3-sigv4.js';
+import { errorXml, payloadMismatch, verifySigV4, type Credentials, type S3Refusal, type Verdict } from './s3-sigv4.js';
 
 /** A request the stand-in answered: what the store (or a browser) asked of S3. */
 export interface S3Request {
@@ -19,9 +20,16 @@ export interface S3Request {
   error?: string;
 }
 
-/** The credentials and region of every client of the stand-in (the SDK's and presigned URLs). */
-const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/** The credentials and region the stand-in accepts unless told others (the SDK's and presigned URLs). */
+const CREDENTIALS: Credentials = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 const REGION = 'us-east-1';
+
+export interface S3Options {
+  bucket?: string;
+  region?: string;
+  /** The only credentials it accepts; with a session token, as a Lambda role's temporary ones. */
+  credentials?: Credentials;
+}
 
 /**
  * A real S3-compatible server (s3rver) on a free loopback port, with one empty bucket, behind a
@@ -33,9 +41,11 @@ const REGION = 'us-east-1';
  *   a GET or HEAD of a missing key with 403, never 404 — s3rver, which enforces no IAM, would say 404.
  * Every request is recorded.
  */
-export async function startS3(bucket = 'chatkit-attachments') {
+export async function startS3({ bucket = 'chatkit-attachments', region = REGION, credentials = CREDENTIALS }: S3Options = {}) {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  // s3rver knows one key of its own; the stand-in, which checks signatures, takes the ones it is given.
+  DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   const upstream = await server.run();
   const requests: S3Request[] = [];
   const unauthenticated: S3Request[] = [];
@@ -58,7 +68,7 @@ export async function startS3(bucket = 'chatkit-attachments') {
       };
       // A CORS preflight carries no credentials on S3 either.
       if (method !== 'OPTIONS') {
-        const verdict = await verifySigV4({ method, url: incoming.url ?? '/', headers: incoming.headers }, { region: REGION, credentials: CREDENTIALS }).catch(
+        const verdict = await verifySigV4({ method, url: incoming.url ?? '/', headers: incoming.headers }, { region, credentials }).catch(
           (): Verdict => ({ ok: false, refusal: { status: 400, code: 'InvalidURI', message: "Couldn't parse the specified URI." } }), // a bad %-escape
         );
         if (!verdict.ok) return refuse(verdict.refusal);
@@ -95,7 +105,7 @@ export async function startS3(bucket = 'chatkit-attachments') {
   );
   const endpoint = `http://127.0.0.1:${(strict.address() as AddressInfo).port}`;
   const sdk = await loadS3Sdk();
-  const client = attachmentsS3Client(sdk, { region: REGION, endpoint, forcePathStyle: true, credentials: CREDENTIALS });
+  const client = attachmentsS3Client(sdk, { region, endpoint, forcePathStyle: true, credentials });
   return {
     bucket,
     client,
