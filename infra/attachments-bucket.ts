@@ -39,8 +39,6 @@ export function attachmentsBucket(scope: Construct, settings: StackSettings, { c
   const objects = [bucket.arnForObjects('pending/*'), bucket.arnForObjects('attached/*')];
   // The chat function signs uploads (its presigned URLs act with its rights), checks and moves
   // them, reads them for the model and deletes them; deleting a thread over REST deletes its objects.
-  // No s3:ListBucket: S3 then answers a HEAD or GET of a missing key with 403, which the S3 store
-  // reads as "not there" (functions/runtime/s3-attachments.ts; tested behind test/support/s3.ts).
   const grants: Array<[LambdaFunction, string[]]> = [
     [chat, ['s3:PutObject', 's3:GetObject', 's3:DeleteObject']],
     [threadsDelete, ['s3:DeleteObject']],
@@ -53,6 +51,12 @@ export function attachmentsBucket(scope: Construct, settings: StackSettings, { c
       `Resource::<${logicalIdOf(bucket)}.Arn>/attached/*`,
     ]);
   }
+  // The chat function may also list the bucket: only then does S3 answer a HEAD or GET of a
+  // missing key with 404 rather than 403, and the S3 store takes only a 404 as "not there", so a
+  // refused request (expired credentials, a skewed clock) fails loudly instead of reading as a file
+  // never uploaded (functions/runtime/s3-attachments.ts). It reads every object anyway: listing
+  // their keys shows it nothing more.
+  chat.addToRolePolicy(new PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
   acceptFinding(bucket, 'S1', "Access logs would record presigned URLs of users' files; object-level auditing, if needed, is CloudTrail data events.");
   return bucket;
 }

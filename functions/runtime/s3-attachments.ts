@@ -155,12 +155,13 @@ function s3Metadata(attachment: Attachment): S3Metadata {
 const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
 
 /**
- * Whether S3 says there is no such object. The stack's roles may not list the bucket
- * (infra/attachments-bucket.ts), and then S3 answers a HEAD or GET of a missing key with 403,
- * not 404: both mean "not there" to a role that holds s3:GetObject on the key.
+ * Whether S3 says there is no such object: a 404, which S3 answers only to a role that may list
+ * the bucket (the stack grants it, infra/attachments-bucket.ts). A 403 is never "not there": an
+ * expired credential, a skewed clock or a missing grant must fail loudly, not tell the user their
+ * file was never uploaded or tell the model it was removed.
  */
 function isMissing(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
   const name = (error as { name?: string })?.name;
-  return status === 404 || status === 403 || name === 'NotFound' || name === 'NoSuchKey' || name === 'AccessDenied';
+  return status === 404 || name === 'NotFound' || name === 'NoSuchKey';
 }

@@ -6,10 +6,11 @@ import { OpenAIResponder } from '../../shared/responder/openai-responder.js';
 import { ChatKitServer } from '../../shared/server/index.js';
 import { clientEvents, doneItems, input, startChatKit, threadIdOf, type ChatKitHarness, type User } from '../support/chatkit-harness.js';
 import { uid, userMessage } from '../support/fixtures.js';
+import { attachmentsS3Client, loadS3Sdk, S3AttachmentStore } from '../../functions/runtime/s3-attachments.js';
 import { startS3 } from '../support/s3.js';
 
 // The two-phase upload against a real S3-compatible server (s3rver, behind a stand-in that checks
-// SigV4 and answers a missing key with 403 as S3 does for the stack's roles): create, upload with
+// SigV4 as S3 does): create, upload with
 // the presigned request exactly as a browser sends it, send the message, the model receives the
 // file, and deleting the thread removes the object.
 
@@ -124,8 +125,8 @@ describe('attachments on S3', () => {
   it('refuses a message with an attachment never uploaded, or not what was declared; nothing is written', async () => {
     const never = await create('never.png', 'image/png', PNG.length);
     await expect(h.call({ type: 'threads.create', params: { input: { ...input('x'), attachments: [never.id] } } }, user)).rejects.toMatchObject({ status: 400, code: 'attachment_not_uploaded' });
-    // S3 answers the HEAD of a key never written with 403 (the role may not list the bucket).
-    expect(s3.requests.filter((r) => r.method === 'HEAD' && r.key.endsWith(never.id)).map((r) => [r.status, r.error])).toEqual([[403, 'AccessDenied']]);
+    // S3 answers the HEAD of a key never written with 404 (the role may list the bucket).
+    expect(s3.requests.filter((r) => r.method === 'HEAD' && r.key.endsWith(never.id)).map((r) => r.status)).toEqual([404]);
 
     // The signature covers the declared size: S3 refuses other bytes, and the message finds nothing uploaded.
     const liar = await create('liar.png', 'image/png', 10);
@@ -294,6 +295,25 @@ describe('files follow their owner\'s actions', () => {
     }
     expect(errors).toEqual([]);
     expect((await h.allItems(threadId, user)).map((item) => item.type)).toEqual(['user_message', 'assistant_message', 'user_message', 'assistant_message', 'user_message', 'assistant_message']);
+  });
+
+  it('never reads a refusal (403) as "not there": credentials S3 no longer takes fail the request, the file is neither "never uploaded" nor "removed"', async () => {
+    const image = await create('cat.png', 'image/png', PNG.length);
+    await upload(image, PNG);
+    // The same bucket through a client whose signatures S3 refuses (as with expired credentials or a skewed clock).
+    const sdk = await loadS3Sdk();
+    const refusedClient = attachmentsS3Client(sdk, { region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'expired' }, maxAttempts: 1 });
+    const refused = new S3AttachmentStore(sdk, refusedClient, s3.bucket);
+    const stored = await h.store.loadAttachment(image.id, user);
+    try {
+      const forbidden = { $metadata: { httpStatusCode: 403 } };
+      await expect(refused.verifyUpload(stored)).rejects.toMatchObject(forbidden);
+      await expect(refused.modelSource(stored)).rejects.toMatchObject(forbidden);
+      await expect(refused.read(stored, 100)).rejects.toMatchObject({ ...forbidden, name: 'SignatureDoesNotMatch' });
+    } finally {
+      refusedClient.destroy();
+    }
+    expect(s3.unauthenticated.splice(0).map((r) => r.error)).toEqual(['SignatureDoesNotMatch', 'SignatureDoesNotMatch', 'SignatureDoesNotMatch']);
   });
 
   it('attachments.delete of an unsent upload removes it and its attached/ twin, row first', async () => {

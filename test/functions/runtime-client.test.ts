@@ -276,7 +276,7 @@ describe("the chat function with attachments in S3, signing with its role's temp
 
     const threadId = (events[0] as { thread: { id: string } }).thread.id;
     await json(userId, { type: 'threads.delete', params: { thread_id: threadId } });
-    expect((await fetch(sent.image_url)).status).toBe(403); // gone (a role without s3:ListBucket is told 403)
+    expect((await fetch(sent.image_url)).status).toBe(404); // gone
     expect(s3.unauthenticated).toEqual([]);
     // Upload; check and move on send (a copy, then a batch delete); a HEAD before the model gets the
     // URL, the model's download; the batch delete of the thread's objects; the link after it.
@@ -288,7 +288,7 @@ describe("the chat function with attachments in S3, signing with its role's temp
       'HEAD attached 200',
       'GET attached 200',
       'POST  200',
-      'GET attached 403',
+      'GET attached 404',
     ]);
   });
 });

@@ -37,8 +37,8 @@ export interface S3Options {
  * - it checks SigV4 as S3 does (s3rver checks no signature): a request, or a presigned URL, whose
  *   method, path, query, or any signed header differs from what was signed, or that is expired, is
  *   refused with S3's 403 and XML error (test/support/s3-sigv4.ts);
- * - the roles hold s3:GetObject but not s3:ListBucket (infra/attachments-bucket.ts), so S3 answers
- *   a GET or HEAD of a missing key with 403, never 404 — s3rver, which enforces no IAM, would say 404.
+ * - the chat role may list the bucket (infra/attachments-bucket.ts), so S3 answers it a GET or HEAD
+ *   of a missing key with 404, as s3rver does; a 403 is only ever a refusal above.
  * Every request is recorded.
  */
 export async function startS3({ bucket = 'chatkit-attachments', region = REGION, credentials = CREDENTIALS }: S3Options = {}) {
@@ -85,17 +85,9 @@ export async function startS3({ bucket = 'chatkit-attachments', region = REGION,
       function forward(body: Buffer | IncomingMessage) {
         // The Host header is kept: SigV4 signatures (presigned URLs too) cover it.
         const forwarded = request({ host: '127.0.0.1', port: upstream.port, method, path: incoming.url, headers: incoming.headers }, (answer: IncomingMessage) => {
-          const denied = key !== null && answer.statusCode === 404 && (method === 'GET' || method === 'HEAD');
-          record(denied ? 403 : (answer.statusCode ?? 0), denied ? 'AccessDenied' : undefined);
-          if (!denied) {
-            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-            answer.pipe(outgoing);
-            return;
-          }
-          answer.resume();
-          const xml = method === 'HEAD' ? '' : '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
-          outgoing.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
-          outgoing.end(xml);
+          record(answer.statusCode ?? 0);
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
         });
         forwarded.on('error', (error) => outgoing.destroy(error));
         if (Buffer.isBuffer(body)) forwarded.end(body);
