@@ -165,6 +165,35 @@ describe('scripted OpenAI server with the real openai SDK', () => {
     });
   });
 
+  describe('request shapes, as strict as the real API', () => {
+    const refusal = (request: Promise<unknown>) => request.then(() => null, (e: unknown) => e as APIError);
+    const refused = async (body: Record<string, unknown>) => {
+      const error = await refusal(client.responses.create({ model: 'gpt-test', stream: true, ...body } as never));
+      return error && [error.status, (error.error as { param: string }).param, (error.error as { code: string }).code];
+    };
+
+    it("refuses a message part its role does not take (an assistant's input_text, a user's output_text), and an unknown role", async () => {
+      const said = (role: string, type: string) => ({ input: [{ role, content: [{ type, text: 'hi' }] }] });
+      expect(await refused(said('assistant', 'input_text'))).toEqual([400, 'input[0].content[0]', 'invalid_value']);
+      expect(await refused(said('user', 'output_text'))).toEqual([400, 'input[0].content[0]', 'invalid_value']);
+      expect(await refused(said('tool', 'input_text'))).toEqual([400, 'input[0].role', 'invalid_value']);
+      server.enqueue({ text: 'Fine.' });
+      expect(await refused({ input: [{ role: 'assistant', content: [{ type: 'output_text', text: 'hi' }] }, { role: 'user', content: 'and?' }] })).toBeNull();
+    });
+
+    it('refuses a call without its arguments string, a reasoning item without its summary, and a function tool name the API does not take', async () => {
+      const call = { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' };
+      const output = { type: 'function_call_output', call_id: 'c', output: 'ok' };
+      expect(await refused({ input: [{ ...call, arguments: {} }, output] })).toEqual([400, 'input[0].arguments', 'invalid_type']);
+      expect(await refused({ input: [{ type: 'reasoning', id: 'rs_1', encrypted_content: 'x' }] })).toEqual([400, 'input[0].summary', 'missing_required_parameter']);
+      const tool = (name: string) => ({ input: 'x', tools: [{ type: 'function', name, parameters: { type: 'object', properties: {} }, strict: false }] });
+      expect(await refused(tool('get time'))).toEqual([400, 'tools[0].name', 'invalid_value']);
+      expect(await refused(tool('x'.repeat(65)))).toEqual([400, 'tools[0].name', 'string_above_max_length']);
+      server.enqueue({ text: 'Fine.' });
+      expect(await refused(tool('get_time-2'))).toBeNull();
+    });
+  });
+
   describe('the context window and tool call pairs, as strict as the real API', () => {
     const refusal = (request: Promise<unknown>) => request.then(() => null, (e: unknown) => e as APIError);
     const exceeded = {

@@ -16,6 +16,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 //   alone, under `store: false`, it is the real 404 ("Items are not persisted…");
 // - each reasoning model family takes only some `reasoning.effort` values (EFFORTS below, from
 //   OpenAI's model pages, not from our code): another is the real 400 "Unsupported value";
+// - messages carry the content part types their role takes (an assistant's are output_text or
+//   refusal), calls and outputs their required fields, function tools names the API accepts
+//   (`shapeRefusal`: the real 400s);
 // - a function call output needs its call in the same input, and a call its output (the real 400s);
 // - the input must fit the model's context window (`INPUT_LIMITS`, or `limitInput` in a test),
 //   counted by an estimate (`estimateInputTokens`): past it, the real 400
@@ -252,6 +255,8 @@ function contextErrorEvent(res: ServerResponse, model: string) {
 
 /** What the real API refuses before answering, with its status and error body. */
 function refusal(body: any, issued: Set<string>): ApiError | null {
+  const malformed = shapeRefusal(body);
+  if (malformed) return malformed;
   const model = String(body?.model ?? '');
   const include: unknown[] = Array.isArray(body?.include) ? body.include : [];
   if (!reasons(model)) {
@@ -285,6 +290,69 @@ function refusal(body: any, issued: Set<string>): ApiError | null {
   }
   return null;
 }
+
+/** Content part types the real API takes in a message, by role: an assistant's words are output. */
+const PART_TYPES: Record<string, readonly string[]> = {
+  user: ['input_text', 'input_image', 'input_file', 'input_audio'],
+  system: ['input_text', 'input_image', 'input_file', 'input_audio'],
+  developer: ['input_text', 'input_image', 'input_file', 'input_audio'],
+  assistant: ['output_text', 'refusal'],
+};
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]+$/;
+const FUNCTION_NAME_MAX = 64;
+const supported = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+
+/**
+ * The request shapes the real API validates before anything else, for the items our agent
+ * sends (messages, function calls and their outputs, reasoning) and its function tools: the
+ * same 400s with the same `param` paths. Item types we never send are passed as they are.
+ */
+function shapeRefusal(body: any): ApiError | null {
+  const tools: any[] = Array.isArray(body?.tools) ? body.tools : [];
+  for (const [i, tool] of tools.entries()) {
+    if (tool?.type !== 'function') continue;
+    const param = `tools[${i}].name`;
+    if (typeof tool.name !== 'string') return invalid(400, `Missing required parameter: '${param}'.`, param, 'missing_required_parameter');
+    if (tool.name.length > FUNCTION_NAME_MAX) return invalid(400, `Invalid '${param}': string too long. Expected a string with maximum length ${FUNCTION_NAME_MAX}, but got a string with length ${tool.name.length} instead.`, param, 'string_above_max_length');
+    if (!FUNCTION_NAME.test(tool.name)) return invalid(400, `Invalid '${param}': string does not match pattern. Expected a string that matches the pattern '${FUNCTION_NAME.source}'.`, param, 'invalid_value');
+  }
+  if (!Array.isArray(body?.input)) return null;
+  for (const [i, item] of (body.input as any[]).entries()) {
+    const at = `input[${i}]`;
+    const missing = (field: string) => invalid(400, `Missing required parameter: '${at}.${field}'.`, `${at}.${field}`, 'missing_required_parameter');
+    const notString = (field: string) => invalid(400, `Invalid type for '${at}.${field}': expected a string, but got ${jsonType(item[field])} instead.`, `${at}.${field}`, 'invalid_type');
+    switch (item?.type ?? 'message') {
+      case 'message': {
+        const allowed = PART_TYPES[item?.role];
+        if (!allowed) return invalid(400, `Invalid value: '${item?.role}'. Supported values are: ${supported(Object.keys(PART_TYPES))}.`, `${at}.role`, 'invalid_value');
+        if (typeof item.content === 'string') break;
+        if (!Array.isArray(item.content)) return missing('content');
+        for (const [j, part] of item.content.entries()) {
+          if (!allowed.includes(part?.type)) return invalid(400, `Invalid value: '${part?.type}'. Supported values are: ${supported(allowed)}.`, `${at}.content[${j}]`, 'invalid_value');
+          if ((part.type === 'input_text' || part.type === 'output_text') && typeof part.text !== 'string') return invalid(400, `Missing required parameter: '${at}.content[${j}].text'.`, `${at}.content[${j}].text`, 'missing_required_parameter');
+        }
+        break;
+      }
+      case 'function_call':
+        for (const field of ['call_id', 'name', 'arguments']) {
+          if (item[field] === undefined) return missing(field);
+          if (typeof item[field] !== 'string') return notString(field);
+        }
+        break;
+      case 'function_call_output':
+        if (item.call_id === undefined) return missing('call_id');
+        if (item.output === undefined) return missing('output');
+        if (typeof item.output !== 'string' && !Array.isArray(item.output)) return invalid(400, `Invalid type for '${at}.output': expected one of a string or array of input content, but got ${jsonType(item.output)} instead.`, `${at}.output`, 'invalid_type');
+        break;
+      case 'reasoning':
+        if (!Array.isArray(item.summary)) return missing('summary');
+        break;
+    }
+  }
+  return null;
+}
+
+const jsonType = (value: unknown) => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`);
 
 /** How long the download of one input URL may take here (the real API's limit is not published; a few seconds is what tests can wait). */
 export const DOWNLOAD_TIMEOUT_MS = 5_000;
