@@ -30,6 +30,7 @@ import { BENCH_USER, DEEP_THREAD, loadDataset, threadsCursorAt, type DatasetSize
 import { benchAttachmentMemory } from './attachment-memory.js';
 import { benchBoundedSearch } from './bounded-search.js';
 import { benchNetwork } from './network.js';
+import { benchSearchIsolation } from './search-isolation.js';
 import { benchPgliteMemory } from './pglite-memory.js';
 import { createReport } from './report.js';
 import { createSeedIndexes, SeedStyleStore } from './seed-store.js';
@@ -283,7 +284,10 @@ results.pgliteMemory = await benchPgliteMemory({
 // ---- 9. bounded search (issue 20): before and after, on databases of its own ----
 results.boundedSearch = await benchBoundedSearch({ serverUrl: server, scale, report });
 
-// ---- 10. attachments: memory per turn and per upload ----
+// ---- 10. a user's search against everyone's items: before and after, on a database of its own ----
+results.searchIsolation = await benchSearchIsolation({ serverUrl: server, scale, report });
+
+// ---- 11. attachments: memory per turn and per upload ----
 results.attachmentMemory = await benchAttachmentMemory({ serverUrl: server, runs: scale === 'full' ? 5 : 3, report });
 
 mkdirSync('bench/results', { recursive: true });
