@@ -69,7 +69,7 @@ export async function benchSearchIsolation({ serverUrl, scale, report }: SearchI
     database = await openDatabase({ url: Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString() });
     const { db } = database;
     await migrateToLatest(db);
-    await loadUser(db, HEAVY, 100, 50);
+    await loadUser(db, HEAVY, 400, 25);
     await loadUser(db, LIGHT, 5, 10);
     const stores = { before: new PostgresStore(db.withPlugin(new QueryFromCte())), after: new PostgresStore(db) };
     const search = (store: PostgresStore, userId: string, q: string) => () => store.searchThreads({ q, limit: 20 }, { userId });
@@ -80,9 +80,9 @@ export async function benchSearchIsolation({ serverUrl, scale, report }: SearchI
       await loadOthers(db, othersPerStep, (step - 1) * othersPerStep);
       const others = step * othersPerStep * THREADS_PER_OTHER * ITEMS_PER_THREAD;
       for (const [who, userId, q] of [
-        ['5,000 items', HEAVY, 'the'],
-        ['5,000 items', HEAVY, 'report'],
-        ['50 items', LIGHT, 'the'],
+        ['400 threads, 10,000 items', HEAVY, 'the'],
+        ['400 threads, 10,000 items', HEAVY, 'report'],
+        ['5 threads, 50 items', LIGHT, 'the'],
       ] as const) {
         const samples = await interleaved(iterations, { before: search(stores.before, userId, q), after: search(stores.after, userId, q) });
         const before = median(samples.before!);
