@@ -8,7 +8,6 @@ import jwt from 'jsonwebtoken';
 import { sql, type Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { devTransport } from '../dev/transport.js';
 import { migrations } from '../migrations/index.js';
@@ -19,7 +18,7 @@ import { createLogger } from '../shared/log.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import type { Schema } from '../shared/store/schema.js';
 import { UnboundedSearchStore } from './baseline-search.js';
-import { createReport, type Report } from './report.js';
+import { runAlone, type Report } from './report.js';
 import { interleaved, median, ms, percentile, time } from './stats.js';
 
 const HEAVY = 'bench-search-heavy';
@@ -197,10 +196,4 @@ async function load(db: Kysely<Schema>) {
   await sql`ANALYZE`.execute(db);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const report = createReport();
-  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const results = await benchBoundedSearch({ serverUrl, scale: process.env.BENCH_SCALE === 'full' ? 'full' : 'quick', report });
-  console.log(JSON.stringify(results, null, 2));
-  process.exit(0);
-}
+await runAlone(import.meta.url, benchBoundedSearch);

@@ -9,12 +9,11 @@
  * the two differ in nothing else.
  */
 import { sql, type KyselyPlugin, type RawNode, type RootOperationNode } from 'kysely';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { openDatabase, type Database } from '../shared/db/connect.js';
 import { migrateToLatest } from '../shared/db/migrate.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
-import { createReport, type Report } from './report.js';
+import { runAlone, type Report } from './report.js';
 import { interleaved, median, ms } from './stats.js';
 
 const HEAVY = 'bench-isolation-heavy';
@@ -134,10 +133,4 @@ async function loadOthers(db: Database['db'], count: number, from: number) {
   await sql`ANALYZE`.execute(db);
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const report = createReport();
-  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const results = await benchSearchIsolation({ serverUrl, scale: process.env.BENCH_SCALE === 'full' ? 'full' : 'quick', report });
-  console.log(JSON.stringify(results, null, 2));
-  process.exit(0);
-}
+await runAlone(import.meta.url, benchSearchIsolation);
