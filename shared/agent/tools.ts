@@ -6,6 +6,8 @@ import { setApprovalPrompt, setArgumentCheck } from './approvals/prompts.js';
 import type { AgentContext } from './context.js';
 
 type ToolParameters = z.ZodObject<any, any>;
+/** The longest function name the Responses API takes (the SDK turns other characters than [a-zA-Z0-9_-] into `_`). */
+const TOOL_NAME_MAX = 64;
 /** What the SDK knows about the call: the model's call item (with its call id) and the run's signal. */
 export type ToolCallDetails = Parameters<FunctionTool['invoke']>[2];
 
@@ -64,6 +66,8 @@ export function serverTool<P extends ToolParameters, R>(options: ServerToolOptio
         }
       : {}),
   });
+  // The API refuses every request whose tools include a longer name: better to fail at start.
+  if (made.name.length > TOOL_NAME_MAX) throw new Error(`the tool name "${made.name}" is ${made.name.length} characters long; the model API takes at most ${TOOL_NAME_MAX}`);
   if (approvalPrompt) setApprovalPrompt(made, approvalPrompt);
   if (needsApproval) setArgumentCheck(made, (args) => {
     const parsed = options.parameters.safeParse(args);

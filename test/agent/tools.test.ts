@@ -95,6 +95,15 @@ async function newThread(as: { userId: string }) {
 const say = (threadId: string, message: string, as: { userId: string }, options: { signal?: AbortSignal; onEvent?: (e: ThreadStreamEvent) => void } = {}) =>
   stream(server, { type: 'threads.add_user_message', params: { thread_id: threadId, input: input(message) } }, { as, ...options });
 
+describe('tool definitions', () => {
+  it('refuse a name longer than the model API takes, when the tool is made rather than on every request', () => {
+    const named = (name: string) => () => serverTool({ name, description: 'd', parameters: z.object({}), execute: () => 'ok' });
+    expect(named('x'.repeat(65))).toThrow('the tool name "' + 'x'.repeat(65) + '" is 65 characters long; the model API takes at most 64');
+    expect(() => clientTool({ name: 'y'.repeat(70), description: 'd', parameters: z.object({}) })).toThrow(/at most 64/);
+    expect(named('x'.repeat(64))().name).toBe('x'.repeat(64));
+  });
+});
+
 describe('a tool that streams widgets, progress and effects', () => {
   it('interleaves them in order: the tool task, the widget streaming its text, the static widget, then the answer', async () => {
     const me = newUser();
