@@ -6,7 +6,7 @@ import { setApprovalPrompt, setArgumentCheck } from './approvals/prompts.js';
 import type { AgentContext } from './context.js';
 
 type ToolParameters = z.ZodObject<any, any>;
-/** The longest function name the Responses API takes (the SDK turns other characters than [a-zA-Z0-9_-] into `_`). */
+/** The longest function name the Responses API takes (the SDK turns any character but a letter or a digit into `_`). */
 const TOOL_NAME_MAX = 64;
 /** What the SDK knows about the call: the model's call item (with its call id) and the run's signal. */
 export type ToolCallDetails = Parameters<FunctionTool['invoke']>[2];
