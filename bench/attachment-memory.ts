@@ -2,12 +2,12 @@ import { execFile, fork } from 'node:child_process';
 import { request } from 'node:http';
 import { promisify } from 'node:util';
 import jwt from 'jsonwebtoken';
-import pg from 'pg';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { startS3 } from '../test/support/s3.js';
 import type { AttachmentProbe, ProbeFiles, TurnProbeResult } from './attachment-memory-probe.js';
 import type { Report } from './report.js';
 import { median } from './stats.js';
+import { scratchDatabase } from './scratch-database.js';
 
 /**
  * The memory bounds of issue 20 for attachments, each measured in a process of its own
@@ -41,14 +41,8 @@ const SECRET = 'bench-attachment-memory-secret-of-32-bytes';
 const run = promisify(execFile);
 
 export async function benchAttachmentMemory({ serverUrl, runs, report }: AttachmentMemoryOptions) {
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(statement).finally(() => client.end());
-  };
-  const url = Object.assign(new URL(serverUrl), { pathname: '/chatkit_bench_attachments' }).toString();
-  await admin('DROP DATABASE IF EXISTS chatkit_bench_attachments WITH (FORCE)');
-  await admin('CREATE DATABASE chatkit_bench_attachments');
+  const scratch = await scratchDatabase(serverUrl, 'chatkit_bench_attachments');
+  const { url } = scratch;
   try {
     const s3 = await startS3({ bucket: 'bench-attachments' });
     let onS3;
@@ -73,7 +67,7 @@ export async function benchAttachmentMemory({ serverUrl, runs, report }: Attachm
     );
     return { s3TurnGrowthMiB: onS3, diskTurnGrowthMiB: onDisk, uploadGrowthMiB: upload, before: BEFORE };
   } finally {
-    await admin('DROP DATABASE IF EXISTS chatkit_bench_attachments WITH (FORCE)');
+    await scratch.drop();
   }
 }
 

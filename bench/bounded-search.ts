@@ -8,7 +8,6 @@ import jwt from 'jsonwebtoken';
 import { sql, type Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
 import { devTransport } from '../dev/transport.js';
 import { migrations } from '../migrations/index.js';
 import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
@@ -20,6 +19,7 @@ import type { Schema } from '../shared/store/schema.js';
 import { UnboundedSearchStore } from './baseline-search.js';
 import { runAlone, type Report } from './report.js';
 import { interleaved, median, ms, percentile, time } from './stats.js';
+import { scratchDatabase } from './scratch-database.js';
 
 const HEAVY = 'bench-search-heavy';
 const OTHER = 'bench-search-other';
@@ -132,15 +132,8 @@ async function whileHeavy(search: (q: string, user?: string) => Promise<Response
 
 /** A database of its own on the server, migrated as the variant's code was, loaded, and served. */
 async function setUp(serverUrl: string, variant: Variant) {
-  const name = `chatkit_bench_search_${variant}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(statement).finally(() => client.end());
-  };
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
-  const url = Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+  const scratch = await scratchDatabase(serverUrl, `chatkit_bench_search_${variant}`);
+  const { url } = scratch;
   // Migrated and loaded without a statement timeout (as migrations run), served as `npm run dev` opens it.
   const loading = await openDatabase(databaseOptionsFromEnv({ DATABASE_URL: url }, 'migrate'));
   try {
@@ -165,7 +158,7 @@ async function setUp(serverUrl: string, variant: Variant) {
     close: async () => {
       await new Promise((resolve) => server.close(resolve));
       await database.close();
-      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await scratch.drop();
     },
   };
 }

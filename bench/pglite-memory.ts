@@ -4,11 +4,11 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import type { Probe, ProbeResult } from './memory-probe.js';
 import { withSettings } from './pglite-variant.js';
 import type { Report } from './report.js';
 import { median, ms } from './stats.js';
+import { scratchDatabase } from './scratch-database.js';
 
 export interface PgliteMemoryOptions {
   /** A PostgreSQL server for the `pg` baseline (a scratch database is created and dropped there). */
@@ -58,12 +58,7 @@ async function probe(p: Probe): Promise<ProbeResult | { error: string }> {
  */
 export async function benchPgliteMemory({ serverUrl, runs, sharedBuffers: sizes, report }: PgliteMemoryOptions) {
   const root = mkdtempSync(join(tmpdir(), 'bench-pglite-'));
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(statement).finally(() => client.end());
-  };
-  const scratch = Object.assign(new URL(serverUrl), { pathname: '/chatkit_bench_memory' }).toString();
+  const scratch = await scratchDatabase(serverUrl, 'chatkit_bench_memory');
   const rows: Array<{ label: string; result: ProbeResult | { error: string } }> = [];
   const measure = async (label: string, next: (i: number) => Promise<Probe>) => {
     const results = [];
@@ -76,11 +71,10 @@ export async function benchPgliteMemory({ serverUrl, runs, sharedBuffers: sizes,
   };
   try {
     await measure('`pg` to the local server (baseline)', async () => {
-      await admin('DROP DATABASE IF EXISTS chatkit_bench_memory WITH (FORCE)');
-      await admin('CREATE DATABASE chatkit_bench_memory');
-      return { kind: 'pg', url: scratch };
+      await scratch.reset();
+      return { kind: 'pg', url: scratch.url };
     });
-    await admin('DROP DATABASE IF EXISTS chatkit_bench_memory WITH (FORCE)');
+    await scratch.drop();
     const template = join(root, 'template');
     await measure(`${shipped}, first start (initdb + migrations; no store check)`, async (i) => ({ kind: 'pglite', dataDir: `${template}${i ? `-${i}` : ''}`, check: false }));
     for (const [v, variant] of variants(sizes).entries()) {

@@ -12,7 +12,6 @@ import OpenAI from 'openai';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { createDevApp } from '../dev/app.js';
 import { DiskAttachmentStore } from '../dev/disk-attachments.js';
 import { authConfigFromEnv, createTokenVerifier } from '../shared/auth/index.js';
@@ -35,6 +34,7 @@ import { benchPgliteMemory } from './pglite-memory.js';
 import { createReport } from './report.js';
 import { createSeedIndexes, SeedStyleStore } from './seed-store.js';
 import { median, ms, percentile, interleaved, time } from './stats.js';
+import { scratchDatabase } from './scratch-database.js';
 
 const scale = process.env.BENCH_SCALE === 'full' ? 'full' : 'quick';
 const size: DatasetSize =
@@ -47,23 +47,12 @@ const loadSeconds = scale === 'full' ? 8 : 3;
 const networkIterations = scale === 'full' ? 30 : 10;
 
 const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const benchUrl = Object.assign(new URL(server), { pathname: '/chatkit_bench' }).toString();
 const report = createReport();
 const { lines, say, table } = report;
 const results: Record<string, unknown> = { date: new Date().toISOString(), scale, size };
 
-async function admin(statement: string) {
-  const client = new pg.Client({ connectionString: server });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
-}
-
-await admin('DROP DATABASE IF EXISTS chatkit_bench WITH (FORCE)');
-await admin('CREATE DATABASE chatkit_bench');
+const scratch = await scratchDatabase(server, 'chatkit_bench');
+const benchUrl = scratch.url;
 let roundTrips: string[] = [];
 const database = await openDatabase({ url: benchUrl, maxConnections: 8, onQuery: (q) => void roundTrips.push(q) });
 try {
@@ -270,7 +259,7 @@ try {
   );
 } finally {
   await database.close();
-  await admin('DROP DATABASE IF EXISTS chatkit_bench WITH (FORCE)');
+  await scratch.drop();
 }
 
 // ---- 8. dev on PGlite: memory ----

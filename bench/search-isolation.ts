@@ -9,12 +9,12 @@
  * the two differ in nothing else.
  */
 import { sql, type KyselyPlugin, type RawNode, type RootOperationNode } from 'kysely';
-import pg from 'pg';
 import { openDatabase, type Database } from '../shared/db/connect.js';
 import { migrateToLatest } from '../shared/db/migrate.js';
 import { PostgresStore } from '../shared/store/postgres-store.js';
 import { runAlone, type Report } from './report.js';
 import { interleaved, median, ms } from './stats.js';
+import { scratchDatabase } from './scratch-database.js';
 
 const HEAVY = 'bench-isolation-heavy';
 const LIGHT = 'bench-isolation-light';
@@ -55,17 +55,10 @@ export async function benchSearchIsolation({ serverUrl, scale, report }: SearchI
   const { say, table } = report;
   const iterations = scale === 'full' ? 10 : 4;
   const othersPerStep = scale === 'full' ? 2_000 : 500;
-  const name = 'chatkit_bench_isolation';
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: serverUrl });
-    await client.connect();
-    await client.query(statement).finally(() => client.end());
-  };
-  await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin(`CREATE DATABASE ${name}`);
+  const scratch = await scratchDatabase(serverUrl, 'chatkit_bench_isolation');
   let database: Database | undefined;
   try {
-    database = await openDatabase({ url: Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString() });
+    database = await openDatabase({ url: scratch.url });
     const { db } = database;
     await migrateToLatest(db);
     await loadUser(db, HEAVY, 400, 25);
@@ -98,7 +91,7 @@ export async function benchSearchIsolation({ serverUrl, scale, report }: SearchI
     return figures;
   } finally {
     await database?.close();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await scratch.drop();
   }
 }
 
