@@ -95,9 +95,9 @@ export async function searchThreads(db: Kysely<Schema>, request: ThreadSearchReq
              t.data AS thread_data, t.created_at AS thread_created_at, t.updated_at AS thread_updated_at
       FROM query, chatkit_threads t JOIN chatkit_thread_items i ON i.thread_id = t.id
       WHERE query.indexable AND EXISTS (SELECT 1 FROM slot)
-        -- The query written out again, not query.q: the planner sees its words only in a literal,
-        -- and weighs a common word against the user's own items (their threads, then their items)
-        -- instead of reading every user's items that hold it through the GIN index.
+        -- The query written out again, not query.q: the planner sees its words only here (the value is
+        -- bound when the one-off statement is planned) and weighs a common word against the user's own
+        -- items (their threads, then their items) instead of reading every user's that hold it (GIN).
         AND t.user_id = ${ctx.userId} AND i.content_tsv @@ websearch_to_tsquery('simple', ${text}) ${exclude}
       ORDER BY i.seq DESC LIMIT ${MAX_RANKED_MESSAGES}
     ), ranked AS (
